@@ -1,0 +1,185 @@
+//! The database: one sqlx `AnyPool` dialect over SQLite (development) and PostgreSQL
+//! (production), chosen at run time by `DATABASE_URL`.
+//!
+//! This module owns the connection pools, the per-connection SQLite pragmas, embedded
+//! migrations and the one way to start a read-then-write transaction on either engine.
+//! All SQL of the application lives here and in `domain/`.
+
+pub mod migrate;
+pub mod session_store;
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
+use sqlx::{Any, AnyPool, ConnectOptions, Transaction};
+
+/// Which engine a pool talks to; a few statements differ between them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Engine {
+    Sqlite,
+    Postgres,
+}
+
+/// A transaction on whichever engine is in use.
+pub type Tx = Transaction<'static, Any>;
+
+/// Connection pools. On SQLite, writes go through a small writer pool (so writers queue in
+/// the application instead of backing off on the file lock) and reads through a larger
+/// reader pool; on PostgreSQL both are the same ordinary pool.
+#[derive(Debug, Clone)]
+pub struct Db {
+    engine: Engine,
+    reader: AnyPool,
+    writer: AnyPool,
+}
+
+/// Why the database could not be opened.
+#[derive(Debug, thiserror::Error)]
+pub enum DbError {
+    #[error("could not open the database at {url}: {source}")]
+    Connect {
+        url: String,
+        #[source]
+        source: sqlx::Error,
+    },
+}
+
+/// The pragmas every SQLite connection gets, in the order they are set.
+pub const SQLITE_PRAGMAS: &[&str] = &[
+    "PRAGMA journal_mode = WAL",
+    "PRAGMA synchronous = NORMAL",
+    "PRAGMA busy_timeout = 20000",
+    "PRAGMA foreign_keys = ON",
+];
+
+impl Db {
+    /// Opens the pools for `url`, creating the SQLite file when it does not exist yet.
+    pub async fn connect(url: &str, acquire_timeout: Duration) -> Result<Self, DbError> {
+        sqlx::any::install_default_drivers();
+        let connect_error = |source| DbError::Connect {
+            url: crate::config::redact_url(url),
+            source,
+        };
+        if url.starts_with("sqlite:") {
+            let url = sqlite_url_with_create(url);
+            let options = AnyConnectOptions::from_str(&url)
+                .map_err(connect_error)?
+                .disable_statement_logging();
+            let pool = |max: u32| {
+                AnyPoolOptions::new()
+                    .max_connections(max)
+                    .min_connections(0)
+                    .acquire_timeout(acquire_timeout)
+                    .after_connect(|conn, _meta| {
+                        Box::pin(async move {
+                            for pragma in SQLITE_PRAGMAS {
+                                sqlx::query(*pragma).execute(&mut *conn).await?;
+                            }
+                            Ok(())
+                        })
+                    })
+                    .connect_with(options.clone())
+            };
+            // The writer pool first: it creates the file and switches it to WAL before
+            // readers open it.
+            let writer = pool(2).await.map_err(connect_error)?;
+            let reader = pool(8).await.map_err(connect_error)?;
+            Ok(Self {
+                engine: Engine::Sqlite,
+                reader,
+                writer,
+            })
+        } else {
+            let options = AnyConnectOptions::from_str(url)
+                .map_err(connect_error)?
+                .log_slow_statements(tracing::log::LevelFilter::Warn, Duration::from_millis(500));
+            let pool = AnyPoolOptions::new()
+                .max_connections(16)
+                .acquire_timeout(acquire_timeout)
+                .connect_with(options)
+                .await
+                .map_err(connect_error)?;
+            Ok(Self {
+                engine: Engine::Postgres,
+                reader: pool.clone(),
+                writer: pool,
+            })
+        }
+    }
+
+    pub fn engine(&self) -> Engine {
+        self.engine
+    }
+
+    /// The pool for queries that only read.
+    pub fn reader(&self) -> &AnyPool {
+        &self.reader
+    }
+
+    /// The pool for single statements that write.
+    pub fn writer(&self) -> &AnyPool {
+        &self.writer
+    }
+
+    /// Starts a transaction that may read and then write. On SQLite it takes the write lock
+    /// up front (`BEGIN IMMEDIATE`); a plain `BEGIN` would fail with "database is locked"
+    /// when it later tries to upgrade while another writer is active.
+    pub async fn begin_write(&self) -> Result<Tx, sqlx::Error> {
+        match self.engine {
+            Engine::Sqlite => self.writer.begin_with("BEGIN IMMEDIATE").await,
+            Engine::Postgres => self.writer.begin().await,
+        }
+    }
+
+    /// Answers whether the database can run a query (readiness probe).
+    pub async fn ping(&self) -> Result<(), sqlx::Error> {
+        sqlx::query("SELECT 1").execute(&self.reader).await.map(|_| ())
+    }
+
+    pub async fn close(&self) {
+        self.reader.close().await;
+        self.writer.close().await;
+    }
+}
+
+/// sqlx opens SQLite read-write without creating the file unless told `mode=rwc`.
+fn sqlite_url_with_create(url: &str) -> String {
+    if url.contains("mode=") || url.contains(":memory:") {
+        url.to_owned()
+    } else if url.contains('?') {
+        format!("{url}&mode=rwc")
+    } else {
+        format!("{url}?mode=rwc")
+    }
+}
+
+/// Whether an error is a unique-index violation (the booking invariant speaks through it).
+pub fn is_unique_violation(error: &sqlx::Error) -> bool {
+    matches!(error, sqlx::Error::Database(db) if db.is_unique_violation())
+}
+
+/// Seconds since the Unix epoch, the only way times are stored.
+pub fn unix(t: time::OffsetDateTime) -> i64 {
+    t.unix_timestamp()
+}
+
+/// Turns stored Unix seconds back into a UTC time.
+pub fn from_unix(seconds: i64) -> time::OffsetDateTime {
+    time::OffsetDateTime::from_unix_timestamp(seconds).unwrap_or(time::OffsetDateTime::UNIX_EPOCH)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sqlite_urls_create_the_file() {
+        assert_eq!(sqlite_url_with_create("sqlite://a.db"), "sqlite://a.db?mode=rwc");
+        assert_eq!(
+            sqlite_url_with_create("sqlite://a.db?cache=shared"),
+            "sqlite://a.db?cache=shared&mode=rwc"
+        );
+        assert_eq!(sqlite_url_with_create("sqlite://a.db?mode=ro"), "sqlite://a.db?mode=ro");
+    }
+}

@@ -1,0 +1,163 @@
+//! `AppError`: the one error type of the web layer, and how it becomes a response.
+//!
+//! Handlers return `Result<_, AppError>`. The error only describes what went wrong (status,
+//! a stable code, a human message, optional field errors); `web::middleware::error_pages`
+//! then renders it as an HTML page for pages or as `{"error", "message"}` under `/api/`,
+//! so every route answers in its own format without each handler choosing.
+
+use std::collections::BTreeMap;
+
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+
+/// Messages for individual form fields, keyed by field name.
+pub type FieldErrors = BTreeMap<String, String>;
+
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    #[error("not found")]
+    NotFound,
+    #[error("{0}")]
+    BadRequest(String),
+    #[error("{message}")]
+    Validation {
+        message: String,
+        fields: FieldErrors,
+    },
+    #[error("login required")]
+    Unauthorized,
+    #[error("{0}")]
+    Forbidden(String),
+    #[error("{message}")]
+    Conflict {
+        code: &'static str,
+        message: String,
+        details: Option<serde_json::Value>,
+    },
+    #[error("{message}")]
+    Unprocessable {
+        code: &'static str,
+        message: String,
+    },
+    #[error("too many attempts")]
+    TooManyRequests { retry_after_seconds: u64 },
+    #[error("{0}")]
+    Unavailable(String),
+    #[error("database error: {0}")]
+    Database(#[from] sqlx::Error),
+    #[error("template error: {0}")]
+    Template(#[from] askama::Error),
+    #[error("session error: {0}")]
+    Session(#[from] tower_sessions::session::Error),
+    #[error("internal error: {0}")]
+    Internal(#[from] anyhow::Error),
+}
+
+/// What the error page renderer needs, attached to the response as an extension.
+#[derive(Debug, Clone)]
+pub struct ErrorBody {
+    pub code: String,
+    pub message: String,
+    pub fields: FieldErrors,
+    pub details: Option<serde_json::Value>,
+}
+
+impl AppError {
+    pub fn bad_request(message: impl Into<String>) -> Self {
+        Self::BadRequest(message.into())
+    }
+
+    pub fn validation(fields: FieldErrors) -> Self {
+        Self::Validation {
+            message: "Please correct the highlighted fields.".into(),
+            fields,
+        }
+    }
+
+    pub fn status(&self) -> StatusCode {
+        match self {
+            Self::NotFound => StatusCode::NOT_FOUND,
+            Self::BadRequest(_) => StatusCode::BAD_REQUEST,
+            Self::Validation { .. } | Self::Unprocessable { .. } => {
+                StatusCode::UNPROCESSABLE_ENTITY
+            }
+            Self::Unauthorized => StatusCode::UNAUTHORIZED,
+            Self::Forbidden(_) => StatusCode::FORBIDDEN,
+            Self::Conflict { .. } => StatusCode::CONFLICT,
+            Self::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
+            Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            // A pool that cannot hand out a connection in time means the database is down
+            // or overloaded: the client may retry, so say 503 rather than 500.
+            Self::Database(sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_)) => {
+                StatusCode::SERVICE_UNAVAILABLE
+            }
+            Self::Database(_) | Self::Template(_) | Self::Session(_) | Self::Internal(_) => {
+                StatusCode::INTERNAL_SERVER_ERROR
+            }
+        }
+    }
+
+    fn code(&self) -> &'static str {
+        match self {
+            Self::NotFound => "not_found",
+            Self::BadRequest(_) => "bad_request",
+            Self::Validation { .. } => "validation_failed",
+            Self::Unauthorized => "unauthorized",
+            Self::Forbidden(_) => "forbidden",
+            Self::Conflict { code, .. } | Self::Unprocessable { code, .. } => code,
+            Self::TooManyRequests { .. } => "rate_limited",
+            Self::Unavailable(_) => "unavailable",
+            _ if self.status() == StatusCode::SERVICE_UNAVAILABLE => "unavailable",
+            _ => "internal_error",
+        }
+    }
+
+    /// The message a client may see. Internal details never leave the server.
+    fn public_message(&self) -> String {
+        match self {
+            Self::NotFound => "The page or item you asked for does not exist.".into(),
+            Self::Unauthorized => "Please log in to continue.".into(),
+            Self::TooManyRequests { retry_after_seconds } => format!(
+                "Too many attempts. Please wait {retry_after_seconds} seconds and try again."
+            ),
+            Self::BadRequest(m) | Self::Forbidden(m) | Self::Unavailable(m) => m.clone(),
+            Self::Validation { message, .. }
+            | Self::Conflict { message, .. }
+            | Self::Unprocessable { message, .. } => message.clone(),
+            _ if self.status() == StatusCode::SERVICE_UNAVAILABLE => {
+                "The service is busy or briefly unavailable. Please try again in a moment.".into()
+            }
+            _ => "Something went wrong on our side. Please try again.".into(),
+        }
+    }
+}
+
+impl IntoResponse for AppError {
+    fn into_response(self) -> Response {
+        let status = self.status();
+        if status.is_server_error() {
+            tracing::error!(error = %self, "request failed");
+        }
+        let mut response = status.into_response();
+        if let Self::TooManyRequests { retry_after_seconds } = &self {
+            if let Ok(value) = retry_after_seconds.to_string().parse() {
+                response.headers_mut().insert("retry-after", value);
+            }
+        }
+        let (fields, details) = match self {
+            Self::Validation { ref fields, .. } => (fields.clone(), None),
+            Self::Conflict { ref details, .. } => (FieldErrors::new(), details.clone()),
+            _ => (FieldErrors::new(), None),
+        };
+        response.extensions_mut().insert(ErrorBody {
+            code: self.code().to_owned(),
+            message: self.public_message(),
+            fields,
+            details,
+        });
+        response
+    }
+}
+
+/// Shorthand for handler results.
+pub type AppResult<T> = Result<T, AppError>;

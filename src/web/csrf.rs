@@ -1,0 +1,257 @@
+//! Cross-site request forgery protection for every state-changing request.
+//!
+//! Two independent checks, so that one missing browser feature does not open a hole:
+//! 1. Fetch metadata and origin: a browser marks cross-site requests (`Sec-Fetch-Site`) and
+//!    names their `Origin`; anything not from our own origin is refused.
+//! 2. A secret token (double-submit): a random value in an HttpOnly cookie that every HTML
+//!    form echoes back in a hidden `csrf_token` field, masked afresh on every render so that
+//!    compression cannot leak it (BREACH). JSON API calls carry no token: they are covered by
+//!    check 1, by their `application/json` body (which a cross-site page cannot send without
+//!    a CORS pre-flight we refuse) and by the SameSite=Lax session cookie.
+//!
+//! The Razorpay callback and webhook are exempt: they arrive cross-site by design and are
+//! authenticated by their HMAC signatures instead.
+
+use axum::body::Body;
+use axum::extract::{Request, State};
+use axum::http::{HeaderMap, HeaderValue, Method, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use subtle::ConstantTimeEq;
+
+use crate::error::AppError;
+use crate::state::AppState;
+
+/// Routes that authenticate themselves by signature and must accept cross-site POSTs.
+pub const EXEMPT_PATHS: &[&str] = &["/payments/razorpay/callback", "/payments/razorpay/webhook"];
+
+/// The name of the hidden form field that carries the token.
+pub const FORM_FIELD: &str = "csrf_token";
+/// The header that may carry the token instead (JavaScript and multipart uploads).
+pub const HEADER: &str = "x-csrf-token";
+
+const TOKEN_BYTES: usize = 32;
+
+/// This request's CSRF secret, available to handlers that render forms.
+#[derive(Debug, Clone)]
+pub struct CsrfToken {
+    secret: [u8; TOKEN_BYTES],
+}
+
+impl CsrfToken {
+    fn generate() -> Self {
+        Self {
+            secret: rand::random(),
+        }
+    }
+
+    fn from_cookie(value: &str) -> Option<Self> {
+        let bytes = hex::decode(value).ok()?;
+        Some(Self {
+            secret: bytes.try_into().ok()?,
+        })
+    }
+
+    fn cookie_value(&self) -> String {
+        hex::encode(self.secret)
+    }
+
+    /// A masked copy of the token for one form: a random pad followed by pad XOR secret.
+    pub fn form_value(&self) -> String {
+        let pad: [u8; TOKEN_BYTES] = rand::random();
+        let mut out = Vec::with_capacity(TOKEN_BYTES * 2);
+        out.extend_from_slice(&pad);
+        out.extend(pad.iter().zip(self.secret.iter()).map(|(p, s)| p ^ s));
+        hex::encode(out)
+    }
+
+    /// Whether a submitted (masked) form value carries this token.
+    pub fn accepts(&self, submitted: &str) -> bool {
+        let Ok(bytes) = hex::decode(submitted.trim()) else {
+            return false;
+        };
+        if bytes.len() != TOKEN_BYTES * 2 {
+            return false;
+        }
+        let (pad, masked) = bytes.split_at(TOKEN_BYTES);
+        let unmasked: Vec<u8> = pad.iter().zip(masked).map(|(p, m)| p ^ m).collect();
+        unmasked.ct_eq(&self.secret).into()
+    }
+}
+
+/// The cookie that holds the secret; `__Host-` pins it to our exact origin in production.
+pub fn cookie_name(secure: bool) -> &'static str {
+    if secure { "__Host-csrftoken" } else { "csrftoken" }
+}
+
+fn read_cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v)
+}
+
+fn is_unsafe(method: &Method) -> bool {
+    !matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS | Method::TRACE)
+}
+
+fn refuse(message: &str) -> Response {
+    AppError::Forbidden(message.to_owned()).into_response()
+}
+
+/// Whether the browser's fetch metadata or `Origin` says the request came from elsewhere.
+fn is_cross_origin(headers: &HeaderMap, our_origin: &str) -> bool {
+    if let Some(site) = headers.get("sec-fetch-site").and_then(|v| v.to_str().ok()) {
+        if !matches!(site, "same-origin" | "none") {
+            return true;
+        }
+    }
+    let Some(origin) = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) else {
+        return false;
+    };
+    if origin == our_origin {
+        return false;
+    }
+    // Also accept the origin the browser is actually on, when it matches the Host header
+    // (the development server is reached as both localhost and 127.0.0.1).
+    let host = headers.get(header::HOST).and_then(|v| v.to_str().ok());
+    let origin_host = origin.split_once("://").map(|(_, rest)| rest);
+    !(host.is_some() && origin_host == host)
+}
+
+/// The middleware: issues the cookie, exposes the token, and refuses forged requests.
+pub async fn protect(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let secure = state.config.secure_cookies();
+    let name = cookie_name(secure);
+    let existing = read_cookie(request.headers(), name).and_then(CsrfToken::from_cookie);
+    let issue_cookie = existing.is_none();
+    let token = existing.unwrap_or_else(CsrfToken::generate);
+
+    let path = request.uri().path().to_owned();
+    let mut request = if is_unsafe(request.method()) && !EXEMPT_PATHS.contains(&path.as_str()) {
+        match verify(request, &token, &state.config.origin(), state.config.body_limit_bytes).await {
+            Ok(request) => request,
+            Err(response) => return response,
+        }
+    } else {
+        request
+    };
+
+    request.extensions_mut().insert(token.clone());
+    let mut response = next.run(request).await;
+    if issue_cookie {
+        let secure_attr = if secure { "; Secure" } else { "" };
+        let cookie = format!(
+            "{name}={}; Path=/; HttpOnly; SameSite=Lax; Max-Age=31449600{secure_attr}",
+            token.cookie_value()
+        );
+        if let Ok(value) = HeaderValue::from_str(&cookie) {
+            response.headers_mut().append(header::SET_COOKIE, value);
+        }
+    }
+    response
+}
+
+async fn verify(
+    request: Request,
+    token: &CsrfToken,
+    our_origin: &str,
+    body_limit: usize,
+) -> Result<Request, Response> {
+    if is_cross_origin(request.headers(), our_origin) {
+        tracing::warn!(path = %request.uri().path(), "refused a cross-site request");
+        return Err(refuse("This request came from another site and was refused."));
+    }
+    let content_type = request
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_ascii_lowercase();
+    if content_type.starts_with("application/json") {
+        return Ok(request);
+    }
+    let header_token = request
+        .headers()
+        .get(HEADER)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    if let Some(submitted) = header_token {
+        return if token.accepts(&submitted) {
+            Ok(request)
+        } else {
+            Err(refuse(EXPIRED_FORM))
+        };
+    }
+    if content_type.starts_with("application/x-www-form-urlencoded") {
+        // Read the form to find the token, then hand the same bytes on to the handler.
+        let (parts, body) = request.into_parts();
+        let bytes = axum::body::to_bytes(body, body_limit)
+            .await
+            .map_err(|_| AppError::bad_request("The form could not be read.").into_response())?;
+        let submitted = form_urlencoded::parse(&bytes)
+            .find(|(k, _)| k == FORM_FIELD)
+            .map(|(_, v)| v.into_owned());
+        return match submitted {
+            Some(value) if token.accepts(&value) => Ok(Request::from_parts(parts, Body::from(bytes))),
+            _ => Err(refuse(EXPIRED_FORM)),
+        };
+    }
+    if content_type.starts_with("multipart/form-data") {
+        let query_token = request.uri().query().and_then(|q| {
+            form_urlencoded::parse(q.as_bytes())
+                .find(|(k, _)| k == FORM_FIELD)
+                .map(|(_, v)| v.into_owned())
+        });
+        return match query_token {
+            Some(value) if token.accepts(&value) => Ok(request),
+            _ => Err(refuse(EXPIRED_FORM)),
+        };
+    }
+    // A body-less API call (e.g. logout) has passed the origin check; anything else
+    // outside the API must come from one of our forms.
+    if request.uri().path().starts_with("/api/") {
+        Ok(request)
+    } else {
+        Err(refuse(EXPIRED_FORM))
+    }
+}
+
+const EXPIRED_FORM: &str =
+    "This form has expired or did not come from this site. Please go back, reload the page and try again.";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn masked_tokens_verify_and_differ_each_render() {
+        let token = CsrfToken::generate();
+        let a = token.form_value();
+        let b = token.form_value();
+        assert_ne!(a, b);
+        assert!(token.accepts(&a));
+        assert!(token.accepts(&b));
+        assert!(!CsrfToken::generate().accepts(&a));
+        assert!(!token.accepts("zz"));
+        assert!(!token.accepts(&token.cookie_value()));
+    }
+
+    #[test]
+    fn cross_origin_detection() {
+        let mut headers = HeaderMap::new();
+        assert!(!is_cross_origin(&headers, "http://localhost:8000"));
+        headers.insert("sec-fetch-site", HeaderValue::from_static("cross-site"));
+        assert!(is_cross_origin(&headers, "http://localhost:8000"));
+        let mut headers = HeaderMap::new();
+        headers.insert(header::ORIGIN, HeaderValue::from_static("https://evil.example"));
+        headers.insert(header::HOST, HeaderValue::from_static("localhost:8000"));
+        assert!(is_cross_origin(&headers, "http://localhost:8000"));
+        headers.insert(header::ORIGIN, HeaderValue::from_static("http://localhost:8000"));
+        assert!(!is_cross_origin(&headers, "http://127.0.0.1:8000"));
+    }
+}

@@ -1,0 +1,244 @@
+//! Cross-cutting HTTP behaviour: security headers, host and HTTPS enforcement, request ids,
+//! and turning every error response into a page or a JSON body depending on the route.
+
+use axum::body::Body;
+use axum::extract::{Request, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Redirect, Response};
+use tower_http::request_id::{MakeRequestId, RequestId};
+
+use crate::error::{AppError, ErrorBody};
+use crate::state::AppState;
+use crate::web::templates::ErrorPage;
+
+/// Origins that Razorpay Checkout loads from and talks to; nothing else is allowed.
+const CSP: &str = "default-src 'self'; \
+    script-src 'self' https://checkout.razorpay.com; \
+    style-src 'self'; \
+    img-src 'self' data: https://*.razorpay.com; \
+    font-src 'self'; \
+    connect-src 'self' https://api.razorpay.com https://lumberjack.razorpay.com; \
+    frame-src https://api.razorpay.com https://checkout.razorpay.com; \
+    frame-ancestors 'none'; base-uri 'self'; form-action 'self'; object-src 'none'";
+
+/// Request ids: 16 random bytes in hex, unless the platform's router already set one.
+#[derive(Clone, Default)]
+pub struct MakeHexRequestId;
+
+impl MakeRequestId for MakeHexRequestId {
+    fn make_request_id<B>(&mut self, _request: &Request<B>) -> Option<RequestId> {
+        let id: [u8; 16] = rand::random();
+        HeaderValue::from_str(&hex::encode(id)).ok().map(RequestId::new)
+    }
+}
+
+/// Headers every response carries.
+pub async fn security_headers(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let mut response = next.run(request).await;
+    let headers = response.headers_mut();
+    let set = |headers: &mut axum::http::HeaderMap, name: &'static str, value: &'static str| {
+        if !headers.contains_key(name) {
+            headers.insert(name, HeaderValue::from_static(value));
+        }
+    };
+    set(headers, "content-security-policy", CSP);
+    set(headers, "x-content-type-options", "nosniff");
+    set(headers, "x-frame-options", "DENY");
+    set(headers, "referrer-policy", "strict-origin-when-cross-origin");
+    // Razorpay Checkout opens popups (UPI apps, 3-D Secure) that must keep their opener.
+    set(headers, "cross-origin-opener-policy", "same-origin-allow-popups");
+    set(headers, "permissions-policy", "camera=(), microphone=(), geolocation=(), payment=(self \"https://api.razorpay.com\")");
+    if state.config.is_production() && state.config.hsts_seconds > 0 {
+        if let Ok(value) = HeaderValue::from_str(&format!(
+            "max-age={}; includeSubDomains",
+            state.config.hsts_seconds
+        )) {
+            headers.insert(header::STRICT_TRANSPORT_SECURITY, value);
+        }
+    }
+    headers.remove(header::SERVER);
+    response
+}
+
+/// Refuses requests for hosts we do not serve (they would otherwise be a way to poison
+/// caches or links) and, in production, sends plain-HTTP requests to HTTPS.
+pub async fn host_and_https(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let host = request
+        .headers()
+        .get(header::HOST)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_owned();
+    // Platform health checks come from inside and may use any host.
+    let is_probe = matches!(request.uri().path(), "/healthz" | "/readyz");
+    if !is_probe && !host_allowed(&host, &state.config.allowed_hosts) {
+        return AppError::bad_request("This site is not served at that address.").into_response();
+    }
+    if state.config.is_production() && !is_probe {
+        let proto = request
+            .headers()
+            .get("x-forwarded-proto")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split(',').next_back())
+            .map(str::trim);
+        if proto == Some("http") {
+            let path = request
+                .uri()
+                .path_and_query()
+                .map(|p| p.as_str())
+                .unwrap_or("/");
+            return Redirect::permanent(&state.config.absolute_url(path)).into_response();
+        }
+    }
+    next.run(request).await
+}
+
+/// Whether `host` (with or without a port) is one of the allowed names. A leading dot
+/// allows subdomains, as in Django's ALLOWED_HOSTS; `*` allows all.
+pub fn host_allowed(host: &str, allowed: &[String]) -> bool {
+    let name = if host.starts_with('[') {
+        host.split_inclusive(']').next().unwrap_or(host)
+    } else {
+        host.rsplit_once(':').map(|(h, _)| h).unwrap_or(host)
+    }
+    .to_ascii_lowercase();
+    if name.is_empty() {
+        return false;
+    }
+    allowed.iter().any(|pattern| {
+        let pattern = pattern.to_ascii_lowercase();
+        pattern == "*"
+            || pattern == name
+            || (pattern.starts_with('.')
+                && (name.ends_with(&pattern) || name == pattern[1..]))
+    })
+}
+
+/// Renders every error response in the format of its route: JSON under `/api/`, an HTML
+/// page elsewhere. Errors from extractors, the router's fallback, the body limit and the
+/// timeout arrive as bare status codes and get the same treatment.
+pub async fn error_pages(request: Request, next: Next) -> Response {
+    let is_api = request.uri().path().starts_with("/api/");
+    let request_id = request
+        .headers()
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_owned();
+    let response = next.run(request).await;
+    let status = response.status();
+    if !(status.is_client_error() || status.is_server_error()) {
+        return response;
+    }
+    let (mut parts, body) = response.into_parts();
+    let error = match parts.extensions.remove::<ErrorBody>() {
+        Some(error) => error,
+        None => {
+            // A framework rejection: its plain-text body is a safe, useful message for 4xx.
+            let text = axum::body::to_bytes(body, 4096).await.unwrap_or_default();
+            let text = String::from_utf8_lossy(&text).trim().to_owned();
+            generic_error(status, text)
+        }
+    };
+    parts.headers.remove(header::CONTENT_LENGTH);
+    parts.headers.remove(header::CONTENT_TYPE);
+    if is_api {
+        let mut json = serde_json::json!({ "error": error.code, "message": error.message });
+        if !error.fields.is_empty() {
+            json["fields"] = serde_json::to_value(&error.fields).unwrap_or_default();
+        }
+        if let Some(serde_json::Value::Object(details)) = error.details {
+            for (k, v) in details {
+                json[k] = v;
+            }
+        }
+        let mut response = axum::Json(json).into_response();
+        *response.status_mut() = status;
+        response.headers_mut().extend(parts.headers);
+        response
+    } else {
+        let page = ErrorPage {
+            status: status.as_u16(),
+            title: title_for(status),
+            message: error.message,
+            request_id,
+            page: Default::default(),
+        };
+        let html = askama::Template::render(&page).unwrap_or_else(|_| {
+            "<!doctype html><title>Error</title><p>Something went wrong.</p>".to_owned()
+        });
+        let mut response = Response::from_parts(parts, Body::from(html));
+        response.headers_mut().insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("text/html; charset=utf-8"),
+        );
+        response
+    }
+}
+
+fn generic_error(status: StatusCode, text: String) -> ErrorBody {
+    let (code, message) = match status {
+        StatusCode::NOT_FOUND => ("not_found", "The page or item you asked for does not exist.".to_owned()),
+        StatusCode::METHOD_NOT_ALLOWED => ("method_not_allowed", "That action is not available here.".to_owned()),
+        StatusCode::PAYLOAD_TOO_LARGE => ("payload_too_large", "What you sent is too large.".to_owned()),
+        StatusCode::REQUEST_TIMEOUT | StatusCode::SERVICE_UNAVAILABLE | StatusCode::GATEWAY_TIMEOUT => (
+            "unavailable",
+            "The service is busy or briefly unavailable. Please try again in a moment.".to_owned(),
+        ),
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => ("unsupported_media_type", if text.is_empty() { "Unsupported content type.".to_owned() } else { text }),
+        s if s.is_client_error() => (
+            if s == StatusCode::UNPROCESSABLE_ENTITY { "invalid_input" } else { "bad_request" },
+            if text.is_empty() { "The request could not be understood.".to_owned() } else { text },
+        ),
+        _ => ("internal_error", "Something went wrong on our side. Please try again.".to_owned()),
+    };
+    ErrorBody {
+        code: code.to_owned(),
+        message,
+        fields: Default::default(),
+        details: None,
+    }
+}
+
+fn title_for(status: StatusCode) -> String {
+    match status {
+        StatusCode::NOT_FOUND => "Page not found".into(),
+        StatusCode::FORBIDDEN => "Not allowed".into(),
+        StatusCode::UNAUTHORIZED => "Please log in".into(),
+        StatusCode::TOO_MANY_REQUESTS => "Slow down".into(),
+        StatusCode::CONFLICT => "Already taken".into(),
+        s if s.is_server_error() => "Something went wrong".into(),
+        _ => "We could not do that".into(),
+    }
+}
+
+/// The response given when a handler panics: the process stays up, the client gets the
+/// generic error page (rendered by `error_pages`), and the panic is logged and reported.
+pub fn panic_response(panic: Box<dyn std::any::Any + Send + 'static>) -> Response {
+    let detail = panic
+        .downcast_ref::<String>()
+        .map(String::as_str)
+        .or_else(|| panic.downcast_ref::<&str>().copied())
+        .unwrap_or("unknown panic");
+    tracing::error!(panic = detail, "a request handler panicked");
+    AppError::Internal(anyhow::anyhow!("handler panicked")).into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::host_allowed;
+
+    #[test]
+    fn hosts_match_exactly_or_by_subdomain_pattern() {
+        let allowed = vec!["tickets.example.com".to_owned(), ".example.org".to_owned()];
+        assert!(host_allowed("tickets.example.com", &allowed));
+        assert!(host_allowed("TICKETS.example.com:443", &allowed));
+        assert!(host_allowed("a.example.org", &allowed));
+        assert!(host_allowed("example.org", &allowed));
+        assert!(!host_allowed("evil.com", &allowed));
+        assert!(!host_allowed("notexample.org", &allowed));
+        assert!(!host_allowed("", &allowed));
+        assert!(host_allowed("[::1]:8000", &["[::1]".to_owned()]));
+    }
+}

@@ -1,0 +1,3 @@
+//! Server-rendered pages for moviegoers, grouped by area.
+
+pub mod home;
