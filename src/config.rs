@@ -171,7 +171,12 @@ impl Config {
             ));
         }
 
-        let port = parse_or("PORT", get("PORT"), 8000u16, "a TCP port number from 1 to 65535")?;
+        let port = parse_or(
+            "PORT",
+            get("PORT"),
+            8000u16,
+            "a TCP port number from 1 to 65535",
+        )?;
         if port == 0 {
             return Err(ConfigError::new(
                 "PORT",
@@ -188,15 +193,16 @@ impl Config {
         )?;
 
         let base_url = match get("BASE_URL") {
-            Some(raw) => {
-                let url = Url::parse(raw)
-                    .ok()
-                    .filter(|u| matches!(u.scheme(), "http" | "https") && u.host().is_some())
-                    .ok_or_else(|| {
-                        ConfigError::new("BASE_URL", raw, "an absolute http(s) URL such as https://tickets.example.com")
-                    })?;
-                url
-            }
+            Some(raw) => Url::parse(raw)
+                .ok()
+                .filter(|u| matches!(u.scheme(), "http" | "https") && u.host().is_some())
+                .ok_or_else(|| {
+                    ConfigError::new(
+                        "BASE_URL",
+                        raw,
+                        "an absolute http(s) URL such as https://tickets.example.com",
+                    )
+                })?,
             None if production => {
                 return Err(ConfigError::new(
                     "BASE_URL",
@@ -237,7 +243,11 @@ impl Config {
             ],
         };
 
-        let email_backend = match get("EMAIL_BACKEND").unwrap_or(if production { "smtp" } else { "file" }) {
+        let email_backend = match get("EMAIL_BACKEND").unwrap_or(if production {
+            "smtp"
+        } else {
+            "file"
+        }) {
             "smtp" => {
                 let url = get("SMTP_URL").ok_or_else(|| {
                     ConfigError::new(
@@ -253,7 +263,9 @@ impl Config {
                         "an smtp:// or smtps:// URL",
                     ));
                 }
-                EmailBackend::Smtp { url: url.to_owned() }
+                EmailBackend::Smtp {
+                    url: url.to_owned(),
+                }
             }
             "file" => EmailBackend::File {
                 dir: PathBuf::from(get("EMAIL_FILE_DIR").unwrap_or("./mail")),
@@ -370,11 +382,7 @@ impl Config {
             )?,
         };
         if booking.max_seats_per_booking == 0 {
-            return Err(ConfigError::new(
-                "MAX_SEATS_PER_BOOKING",
-                "0",
-                "at least 1",
-            ));
+            return Err(ConfigError::new("MAX_SEATS_PER_BOOKING", "0", "at least 1"));
         }
 
         Ok(Self {
@@ -396,7 +404,9 @@ impl Config {
                 31_536_000u64,
                 "a number of seconds (0 turns HSTS off)",
             )?,
-            cors_allowed_origins: get("CORS_ALLOWED_ORIGINS").map(split_list).unwrap_or_default(),
+            cors_allowed_origins: get("CORS_ALLOWED_ORIGINS")
+                .map(split_list)
+                .unwrap_or_default(),
             metrics_token: get("METRICS_TOKEN").map(Secret::new),
             sentry_dsn: get("SENTRY_DSN").map(str::to_owned),
             trusted_proxy_hops: parse_or(
@@ -534,7 +544,10 @@ mod tests {
         assert!(config.razorpay.is_none());
         assert!(dir.path().join(DEV_SECRET_FILE).exists());
         let again = Config::from_vars(&HashMap::new(), dir.path()).unwrap();
-        assert_eq!(config.secret_key, again.secret_key, "the development key is kept");
+        assert_eq!(
+            config.secret_key, again.secret_key,
+            "the development key is kept"
+        );
     }
 
     #[test]

@@ -35,10 +35,7 @@ pub enum AppError {
         details: Option<serde_json::Value>,
     },
     #[error("{message}")]
-    Unprocessable {
-        code: &'static str,
-        message: String,
-    },
+    Unprocessable { code: &'static str, message: String },
     #[error("too many attempts")]
     TooManyRequests { retry_after_seconds: u64 },
     #[error("{0}")]
@@ -88,9 +85,9 @@ impl AppError {
             Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             // A pool that cannot hand out a connection in time means the database is down
             // or overloaded: the client may retry, so say 503 rather than 500.
-            Self::Database(sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_)) => {
-                StatusCode::SERVICE_UNAVAILABLE
-            }
+            Self::Database(
+                sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_),
+            ) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Database(_) | Self::Template(_) | Self::Session(_) | Self::Internal(_) => {
                 StatusCode::INTERNAL_SERVER_ERROR
             }
@@ -117,7 +114,9 @@ impl AppError {
         match self {
             Self::NotFound => "The page or item you asked for does not exist.".into(),
             Self::Unauthorized => "Please log in to continue.".into(),
-            Self::TooManyRequests { retry_after_seconds } => format!(
+            Self::TooManyRequests {
+                retry_after_seconds,
+            } => format!(
                 "Too many attempts. Please wait {retry_after_seconds} seconds and try again."
             ),
             Self::BadRequest(m) | Self::Forbidden(m) | Self::Unavailable(m) => m.clone(),
@@ -139,10 +138,12 @@ impl IntoResponse for AppError {
             tracing::error!(error = %self, "request failed");
         }
         let mut response = status.into_response();
-        if let Self::TooManyRequests { retry_after_seconds } = &self {
-            if let Ok(value) = retry_after_seconds.to_string().parse() {
-                response.headers_mut().insert("retry-after", value);
-            }
+        if let Self::TooManyRequests {
+            retry_after_seconds,
+        } = &self
+            && let Ok(value) = retry_after_seconds.to_string().parse()
+        {
+            response.headers_mut().insert("retry-after", value);
         }
         let (fields, details) = match self {
             Self::Validation { ref fields, .. } => (fields.clone(), None),

@@ -16,7 +16,10 @@ pub const TICK: Duration = Duration::from_secs(5);
 /// Runs one round of every background task; errors are logged and the next round retries.
 pub async fn run_once(state: &AppState) {
     let now = state.clock.now();
-    match DbSessionStore::new(state.db.clone()).delete_expired(now).await {
+    match DbSessionStore::new(state.db.clone())
+        .delete_expired(now)
+        .await
+    {
         Ok(0) => {}
         Ok(n) => tracing::debug!(deleted = n, "removed expired sessions"),
         Err(error) => tracing::warn!(%error, "could not clean expired sessions"),

@@ -12,7 +12,11 @@ use moviebooking::db::migrate::{self, SchemaStatus};
 use moviebooking::state::AppState;
 
 #[derive(Parser)]
-#[command(name = "moviebooking", version, about = "Movie-ticket booking web application")]
+#[command(
+    name = "moviebooking",
+    version,
+    about = "Movie-ticket booking web application"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Option<Command>,

@@ -28,7 +28,9 @@ pub async fn run(db: &Db) -> Result<(), sqlx::migrate::MigrateError> {
 pub enum SchemaStatus {
     Current,
     /// These migration versions are not applied yet.
-    Behind { pending: Vec<i64> },
+    Behind {
+        pending: Vec<i64>,
+    },
 }
 
 /// Compares the applied migrations with the embedded ones.

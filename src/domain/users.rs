@@ -25,7 +25,9 @@ pub(crate) fn user_from_row(row: &AnyRow) -> Result<User, sqlx::Error> {
         name: row.try_get("name")?,
         is_staff: row.try_get::<i64, _>("is_staff")? != 0,
         is_active: row.try_get::<i64, _>("is_active")? != 0,
-        email_verified: row.try_get::<Option<i64>, _>("email_verified_at")?.is_some(),
+        email_verified: row
+            .try_get::<Option<i64>, _>("email_verified_at")?
+            .is_some(),
     })
 }
 

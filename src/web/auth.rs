@@ -47,7 +47,11 @@ impl<S: Send + Sync> FromRequestParts<S> for MaybeUser {
     type Rejection = std::convert::Infallible;
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        Ok(parts.extensions.get::<MaybeUser>().cloned().unwrap_or_default())
+        Ok(parts
+            .extensions
+            .get::<MaybeUser>()
+            .cloned()
+            .unwrap_or_default())
     }
 }
 

@@ -81,7 +81,11 @@ impl CsrfToken {
 
 /// The cookie that holds the secret; `__Host-` pins it to our exact origin in production.
 pub fn cookie_name(secure: bool) -> &'static str {
-    if secure { "__Host-csrftoken" } else { "csrftoken" }
+    if secure {
+        "__Host-csrftoken"
+    } else {
+        "csrftoken"
+    }
 }
 
 fn read_cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
@@ -96,7 +100,10 @@ fn read_cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
 }
 
 fn is_unsafe(method: &Method) -> bool {
-    !matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS | Method::TRACE)
+    !matches!(
+        *method,
+        Method::GET | Method::HEAD | Method::OPTIONS | Method::TRACE
+    )
 }
 
 fn refuse(message: &str) -> Response {
@@ -105,10 +112,10 @@ fn refuse(message: &str) -> Response {
 
 /// Whether the browser's fetch metadata or `Origin` says the request came from elsewhere.
 fn is_cross_origin(headers: &HeaderMap, our_origin: &str) -> bool {
-    if let Some(site) = headers.get("sec-fetch-site").and_then(|v| v.to_str().ok()) {
-        if !matches!(site, "same-origin" | "none") {
-            return true;
-        }
+    if let Some(site) = headers.get("sec-fetch-site").and_then(|v| v.to_str().ok())
+        && !matches!(site, "same-origin" | "none")
+    {
+        return true;
     }
     let Some(origin) = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) else {
         return false;
@@ -133,7 +140,14 @@ pub async fn protect(State(state): State<AppState>, request: Request, next: Next
 
     let path = request.uri().path().to_owned();
     let mut request = if is_unsafe(request.method()) && !EXEMPT_PATHS.contains(&path.as_str()) {
-        match verify(request, &token, &state.config.origin(), state.config.body_limit_bytes).await {
+        match verify(
+            request,
+            &token,
+            &state.config.origin(),
+            state.config.body_limit_bytes,
+        )
+        .await
+        {
             Ok(request) => request,
             Err(response) => return response,
         }
@@ -164,7 +178,9 @@ async fn verify(
 ) -> Result<Request, Response> {
     if is_cross_origin(request.headers(), our_origin) {
         tracing::warn!(path = %request.uri().path(), "refused a cross-site request");
-        return Err(refuse("This request came from another site and was refused."));
+        return Err(refuse(
+            "This request came from another site and was refused.",
+        ));
     }
     let content_type = request
         .headers()
@@ -197,7 +213,9 @@ async fn verify(
             .find(|(k, _)| k == FORM_FIELD)
             .map(|(_, v)| v.into_owned());
         return match submitted {
-            Some(value) if token.accepts(&value) => Ok(Request::from_parts(parts, Body::from(bytes))),
+            Some(value) if token.accepts(&value) => {
+                Ok(Request::from_parts(parts, Body::from(bytes)))
+            }
             _ => Err(refuse(EXPIRED_FORM)),
         };
     }
@@ -221,8 +239,7 @@ async fn verify(
     }
 }
 
-const EXPIRED_FORM: &str =
-    "This form has expired or did not come from this site. Please go back, reload the page and try again.";
+const EXPIRED_FORM: &str = "This form has expired or did not come from this site. Please go back, reload the page and try again.";
 
 #[cfg(test)]
 mod tests {
@@ -248,10 +265,16 @@ mod tests {
         headers.insert("sec-fetch-site", HeaderValue::from_static("cross-site"));
         assert!(is_cross_origin(&headers, "http://localhost:8000"));
         let mut headers = HeaderMap::new();
-        headers.insert(header::ORIGIN, HeaderValue::from_static("https://evil.example"));
+        headers.insert(
+            header::ORIGIN,
+            HeaderValue::from_static("https://evil.example"),
+        );
         headers.insert(header::HOST, HeaderValue::from_static("localhost:8000"));
         assert!(is_cross_origin(&headers, "http://localhost:8000"));
-        headers.insert(header::ORIGIN, HeaderValue::from_static("http://localhost:8000"));
+        headers.insert(
+            header::ORIGIN,
+            HeaderValue::from_static("http://localhost:8000"),
+        );
         assert!(!is_cross_origin(&headers, "http://127.0.0.1:8000"));
     }
 }

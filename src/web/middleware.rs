@@ -29,12 +29,18 @@ pub struct MakeHexRequestId;
 impl MakeRequestId for MakeHexRequestId {
     fn make_request_id<B>(&mut self, _request: &Request<B>) -> Option<RequestId> {
         let id: [u8; 16] = rand::random();
-        HeaderValue::from_str(&hex::encode(id)).ok().map(RequestId::new)
+        HeaderValue::from_str(&hex::encode(id))
+            .ok()
+            .map(RequestId::new)
     }
 }
 
 /// Headers every response carries.
-pub async fn security_headers(State(state): State<AppState>, request: Request, next: Next) -> Response {
+pub async fn security_headers(
+    State(state): State<AppState>,
+    request: Request,
+    next: Next,
+) -> Response {
     let mut response = next.run(request).await;
     let headers = response.headers_mut();
     let set = |headers: &mut axum::http::HeaderMap, name: &'static str, value: &'static str| {
@@ -45,17 +51,30 @@ pub async fn security_headers(State(state): State<AppState>, request: Request, n
     set(headers, "content-security-policy", CSP);
     set(headers, "x-content-type-options", "nosniff");
     set(headers, "x-frame-options", "DENY");
-    set(headers, "referrer-policy", "strict-origin-when-cross-origin");
+    set(
+        headers,
+        "referrer-policy",
+        "strict-origin-when-cross-origin",
+    );
     // Razorpay Checkout opens popups (UPI apps, 3-D Secure) that must keep their opener.
-    set(headers, "cross-origin-opener-policy", "same-origin-allow-popups");
-    set(headers, "permissions-policy", "camera=(), microphone=(), geolocation=(), payment=(self \"https://api.razorpay.com\")");
-    if state.config.is_production() && state.config.hsts_seconds > 0 {
-        if let Ok(value) = HeaderValue::from_str(&format!(
+    set(
+        headers,
+        "cross-origin-opener-policy",
+        "same-origin-allow-popups",
+    );
+    set(
+        headers,
+        "permissions-policy",
+        "camera=(), microphone=(), geolocation=(), payment=(self \"https://api.razorpay.com\")",
+    );
+    if state.config.is_production()
+        && state.config.hsts_seconds > 0
+        && let Ok(value) = HeaderValue::from_str(&format!(
             "max-age={}; includeSubDomains",
             state.config.hsts_seconds
-        )) {
-            headers.insert(header::STRICT_TRANSPORT_SECURITY, value);
-        }
+        ))
+    {
+        headers.insert(header::STRICT_TRANSPORT_SECURITY, value);
     }
     headers.remove(header::SERVER);
     response
@@ -63,7 +82,11 @@ pub async fn security_headers(State(state): State<AppState>, request: Request, n
 
 /// Refuses requests for hosts we do not serve (they would otherwise be a way to poison
 /// caches or links) and, in production, sends plain-HTTP requests to HTTPS.
-pub async fn host_and_https(State(state): State<AppState>, request: Request, next: Next) -> Response {
+pub async fn host_and_https(
+    State(state): State<AppState>,
+    request: Request,
+    next: Next,
+) -> Response {
     let host = request
         .headers()
         .get(header::HOST)
@@ -110,8 +133,7 @@ pub fn host_allowed(host: &str, allowed: &[String]) -> bool {
         let pattern = pattern.to_ascii_lowercase();
         pattern == "*"
             || pattern == name
-            || (pattern.starts_with('.')
-                && (name.ends_with(&pattern) || name == pattern[1..]))
+            || (pattern.starts_with('.') && (name.ends_with(&pattern) || name == pattern[1..]))
     })
 }
 
@@ -179,19 +201,48 @@ pub async fn error_pages(request: Request, next: Next) -> Response {
 
 fn generic_error(status: StatusCode, text: String) -> ErrorBody {
     let (code, message) = match status {
-        StatusCode::NOT_FOUND => ("not_found", "The page or item you asked for does not exist.".to_owned()),
-        StatusCode::METHOD_NOT_ALLOWED => ("method_not_allowed", "That action is not available here.".to_owned()),
-        StatusCode::PAYLOAD_TOO_LARGE => ("payload_too_large", "What you sent is too large.".to_owned()),
-        StatusCode::REQUEST_TIMEOUT | StatusCode::SERVICE_UNAVAILABLE | StatusCode::GATEWAY_TIMEOUT => (
+        StatusCode::NOT_FOUND => (
+            "not_found",
+            "The page or item you asked for does not exist.".to_owned(),
+        ),
+        StatusCode::METHOD_NOT_ALLOWED => (
+            "method_not_allowed",
+            "That action is not available here.".to_owned(),
+        ),
+        StatusCode::PAYLOAD_TOO_LARGE => (
+            "payload_too_large",
+            "What you sent is too large.".to_owned(),
+        ),
+        StatusCode::REQUEST_TIMEOUT
+        | StatusCode::SERVICE_UNAVAILABLE
+        | StatusCode::GATEWAY_TIMEOUT => (
             "unavailable",
             "The service is busy or briefly unavailable. Please try again in a moment.".to_owned(),
         ),
-        StatusCode::UNSUPPORTED_MEDIA_TYPE => ("unsupported_media_type", if text.is_empty() { "Unsupported content type.".to_owned() } else { text }),
-        s if s.is_client_error() => (
-            if s == StatusCode::UNPROCESSABLE_ENTITY { "invalid_input" } else { "bad_request" },
-            if text.is_empty() { "The request could not be understood.".to_owned() } else { text },
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => (
+            "unsupported_media_type",
+            if text.is_empty() {
+                "Unsupported content type.".to_owned()
+            } else {
+                text
+            },
         ),
-        _ => ("internal_error", "Something went wrong on our side. Please try again.".to_owned()),
+        s if s.is_client_error() => (
+            if s == StatusCode::UNPROCESSABLE_ENTITY {
+                "invalid_input"
+            } else {
+                "bad_request"
+            },
+            if text.is_empty() {
+                "The request could not be understood.".to_owned()
+            } else {
+                text
+            },
+        ),
+        _ => (
+            "internal_error",
+            "Something went wrong on our side. Please try again.".to_owned(),
+        ),
     };
     ErrorBody {
         code: code.to_owned(),

@@ -37,7 +37,10 @@ pub struct Page {
 impl Page {
     /// A fresh masked CSRF token for a form on this page.
     pub fn csrf(&self) -> String {
-        self.csrf.as_ref().map(CsrfToken::form_value).unwrap_or_default()
+        self.csrf
+            .as_ref()
+            .map(CsrfToken::form_value)
+            .unwrap_or_default()
     }
 
     pub fn is_staff(&self) -> bool {

@@ -23,16 +23,41 @@ pub struct Limit {
     pub window: Duration,
 }
 
-pub const LOGIN: Limit = Limit { name: "login", max: 20, window: Duration::from_secs(300) };
-pub const REGISTER: Limit = Limit { name: "register", max: 10, window: Duration::from_secs(3600) };
-pub const PASSWORD_RESET: Limit = Limit { name: "password_reset", max: 5, window: Duration::from_secs(900) };
-pub const HOLD: Limit = Limit { name: "hold", max: 30, window: Duration::from_secs(60) };
-pub const PAYMENT: Limit = Limit { name: "payment", max: 20, window: Duration::from_secs(60) };
+pub const LOGIN: Limit = Limit {
+    name: "login",
+    max: 20,
+    window: Duration::from_secs(300),
+};
+pub const REGISTER: Limit = Limit {
+    name: "register",
+    max: 10,
+    window: Duration::from_secs(3600),
+};
+pub const PASSWORD_RESET: Limit = Limit {
+    name: "password_reset",
+    max: 5,
+    window: Duration::from_secs(900),
+};
+pub const HOLD: Limit = Limit {
+    name: "hold",
+    max: 30,
+    window: Duration::from_secs(60),
+};
+pub const PAYMENT: Limit = Limit {
+    name: "payment",
+    max: 20,
+    window: Duration::from_secs(60),
+};
+
+/// (limit name, client key).
+type WindowKey = (&'static str, String);
+/// When the current window started, and how many events it has seen.
+type Window = (Instant, u32);
 
 /// Fixed-window counters per (limit, key).
 #[derive(Debug, Clone, Default)]
 pub struct RateLimiter {
-    windows: Arc<Mutex<HashMap<(&'static str, String), (Instant, u32)>>>,
+    windows: Arc<Mutex<HashMap<WindowKey, Window>>>,
 }
 
 impl RateLimiter {
@@ -42,9 +67,7 @@ impl RateLimiter {
         let mut windows = self.windows.lock().unwrap_or_else(|p| p.into_inner());
         if windows.len() > 100_000 {
             // Bound memory under a flood of distinct keys: drop finished windows.
-            windows.retain(|(name, _), (start, _)| {
-                now.duration_since(*start) < limit_window(name)
-            });
+            windows.retain(|(name, _), (start, _)| now.duration_since(*start) < limit_window(name));
         }
         let entry = windows
             .entry((limit.name, key.to_owned()))
@@ -64,7 +87,10 @@ impl RateLimiter {
 
     /// Forgets every counter (tests).
     pub fn reset(&self) {
-        self.windows.lock().unwrap_or_else(|p| p.into_inner()).clear();
+        self.windows
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clear();
     }
 }
 
@@ -111,7 +137,11 @@ mod tests {
     #[test]
     fn the_limit_engages_and_names_a_wait() {
         let limiter = RateLimiter::default();
-        let tight = Limit { name: "t", max: 2, window: Duration::from_secs(60) };
+        let tight = Limit {
+            name: "t",
+            max: 2,
+            window: Duration::from_secs(60),
+        };
         assert!(limiter.check(tight, "a").is_ok());
         assert!(limiter.check(tight, "a").is_ok());
         assert!(matches!(
