@@ -63,9 +63,9 @@ impl Db {
         };
         if url.starts_with("sqlite:") {
             let url = sqlite_url_with_create(url);
-            let options = AnyConnectOptions::from_str(&url)
-                .map_err(connect_error)?
-                .disable_statement_logging();
+            // Statements are logged at DEBUG (`RUST_LOG=sqlx=debug`); the query-count tests
+            // read those events.
+            let options = AnyConnectOptions::from_str(&url).map_err(connect_error)?;
             let pool = |max: u32| {
                 AnyPoolOptions::new()
                     .max_connections(max)

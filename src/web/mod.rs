@@ -1,6 +1,7 @@
 //! HTTP only: the router, its middleware stack, extractors and handlers grouped by area.
 //! Handlers parse input, call `domain`, and render; they never build SQL.
 
+pub mod api;
 pub mod auth;
 pub mod csrf;
 pub mod health;

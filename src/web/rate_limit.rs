@@ -130,6 +130,26 @@ pub fn client_ip(parts: &Parts, hops: usize) -> Option<IpAddr> {
         .or(peer)
 }
 
+/// The real client address of a request (see `client_ip`), as an extractor. Falls back to
+/// "unknown" so that a missing address shares one bucket rather than escaping limits.
+#[derive(Debug, Clone)]
+pub struct ClientIp(pub String);
+
+impl axum::extract::FromRequestParts<crate::state::AppState> for ClientIp {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &crate::state::AppState,
+    ) -> Result<Self, Self::Rejection> {
+        Ok(ClientIp(
+            client_ip(parts, state.config.trusted_proxy_hops)
+                .map(|ip| ip.to_string())
+                .unwrap_or_else(|| "unknown".to_owned()),
+        ))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
