@@ -88,6 +88,8 @@ pub struct Config {
     pub request_timeout: Duration,
     pub body_limit_bytes: usize,
     pub db_acquire_timeout: Duration,
+    /// Per-process rate limits (on unless `RATE_LIMITS=off`, which load tests use).
+    pub rate_limits: bool,
 }
 
 /// A value that must never be printed.
@@ -431,6 +433,10 @@ impl Config {
                 3 * 1024 * 1024usize,
                 "a number of bytes",
             )?,
+            rate_limits: !matches!(
+                get("RATE_LIMITS").map(str::to_ascii_lowercase).as_deref(),
+                Some("off" | "false" | "0")
+            ),
             db_acquire_timeout: Duration::from_secs(parse_or(
                 "DB_ACQUIRE_TIMEOUT_SECONDS",
                 get("DB_ACQUIRE_TIMEOUT_SECONDS"),

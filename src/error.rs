@@ -160,5 +160,43 @@ impl IntoResponse for AppError {
     }
 }
 
+impl From<crate::domain::bookings::HoldError> for AppError {
+    fn from(error: crate::domain::bookings::HoldError) -> Self {
+        use crate::domain::bookings::HoldError as E;
+        let message = error.to_string();
+        match error {
+            E::ShowtimeNotFound => AppError::NotFound,
+            E::SeatsUnavailable(ids) => AppError::Conflict {
+                code: "seats_unavailable",
+                message,
+                details: Some(serde_json::json!({ "seat_ids": ids })),
+            },
+            E::TooManyHolds { .. } => AppError::Conflict {
+                code: "too_many_holds",
+                message,
+                details: None,
+            },
+            E::Busy => AppError::Conflict {
+                code: "busy",
+                message,
+                details: None,
+            },
+            E::NoSeats | E::TooManySeats { .. } | E::DuplicateSeats => AppError::Unprocessable {
+                code: "invalid_selection",
+                message,
+            },
+            E::UnknownSeats(_) | E::BlockedSeats(_) => AppError::Unprocessable {
+                code: "invalid_seats",
+                message,
+            },
+            E::ShowtimeClosed(_) => AppError::Unprocessable {
+                code: "showtime_closed",
+                message,
+            },
+            E::Database(error) => AppError::Database(error),
+        }
+    }
+}
+
 /// Shorthand for handler results.
 pub type AppResult<T> = Result<T, AppError>;

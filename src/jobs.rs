@@ -16,6 +16,11 @@ pub const TICK: Duration = Duration::from_secs(5);
 /// Runs one round of every background task; errors are logged and the next round retries.
 pub async fn run_once(state: &AppState) {
     let now = state.clock.now();
+    match crate::domain::bookings::expire_holds(&state.db, now).await {
+        Ok(0) => {}
+        Ok(n) => tracing::info!(expired = n, "expired unpaid holds"),
+        Err(error) => tracing::warn!(%error, "could not expire holds"),
+    }
     match DbSessionStore::new(state.db.clone())
         .delete_expired(now)
         .await

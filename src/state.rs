@@ -19,11 +19,12 @@ pub struct AppState {
 impl AppState {
     /// Assembles the state from a configuration and an opened database.
     pub fn new(config: Config, db: Db, clock: Clock) -> Self {
+        let limiter = RateLimiter::new(config.rate_limits);
         Self {
             config: Arc::new(config),
             db,
             clock,
-            limiter: RateLimiter::default(),
+            limiter,
         }
     }
 }

@@ -192,3 +192,18 @@ mod tests {
         );
     }
 }
+
+/// `$from, $from+1, ...` for `count` values: the placeholder list of an `IN (...)` or a
+/// multi-row `VALUES`, numbered to follow the statement's other parameters.
+pub fn placeholders(from: usize, count: usize) -> String {
+    (from..from + count)
+        .map(|n| format!("${n}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Whether PostgreSQL aborted a transaction only because of a race with another one
+/// (deadlock or serialization failure), so running it again is safe.
+pub fn is_retryable(error: &sqlx::Error) -> bool {
+    matches!(error, sqlx::Error::Database(db) if matches!(db.code().as_deref(), Some("40P01" | "40001")))
+}

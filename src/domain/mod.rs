@@ -1,6 +1,10 @@
 //! The business: one module per aggregate with its types, rules and the SQL that loads and
 //! saves it. Nothing here knows about HTTP.
 
+pub mod bookings;
 pub mod catalogue;
+pub mod pricing;
+pub mod showtimes;
+pub mod tickets;
 pub mod tokens;
 pub mod users;

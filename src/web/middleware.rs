@@ -139,7 +139,9 @@ pub fn host_allowed(host: &str, allowed: &[String]) -> bool {
 
 /// Renders every error response in the format of its route: JSON under `/api/`, an HTML
 /// page elsewhere. Errors from extractors, the router's fallback, the body limit and the
-/// timeout arrive as bare status codes and get the same treatment.
+/// timeout arrive as bare status codes or plain text and get the same treatment. A handler
+/// that answers an error status with its own HTML page or JSON body (a form shown again
+/// with its mistakes, a seat map with a message) is left as it is.
 pub async fn error_pages(request: Request, next: Next) -> Response {
     let is_api = request.uri().path().starts_with("/api/");
     let request_id = request
@@ -151,6 +153,14 @@ pub async fn error_pages(request: Request, next: Next) -> Response {
     let response = next.run(request).await;
     let status = response.status();
     if !(status.is_client_error() || status.is_server_error()) {
+        return response;
+    }
+    let already_rendered = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("text/html") || v.starts_with("application/json"));
+    if already_rendered && response.extensions().get::<ErrorBody>().is_none() {
         return response;
     }
     let (mut parts, body) = response.into_parts();

@@ -3,6 +3,7 @@
 
 pub mod api;
 pub mod auth;
+pub mod booking_routes;
 pub mod csrf;
 pub mod health;
 pub mod middleware;
@@ -59,6 +60,7 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .route("/static/{*path}", get(static_files::serve))
+        .merge(booking_routes::routes())
         .fallback(|| async { crate::error::AppError::NotFound });
 
     // Layers listed outermost first: the request id exists before anything logs, errors are

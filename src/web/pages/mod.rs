@@ -1,3 +1,5 @@
 //! Server-rendered pages for moviegoers, grouped by area.
 
+pub mod bookings;
 pub mod home;
+pub mod seat_map;

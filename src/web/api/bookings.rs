@@ -1,0 +1,157 @@
+//! JSON API for seats and bookings: live seat status, holds, my bookings, cancellation.
+
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use serde::Deserialize;
+use serde_json::{Value, json};
+use time::format_description::well_known::Rfc3339;
+
+use crate::domain::bookings::{self, Booking, Status, Viewer};
+use crate::domain::showtimes;
+use crate::error::{AppError, AppResult};
+use crate::state::AppState;
+use crate::web::auth::{CurrentUser, MaybeUser};
+use crate::web::rate_limit::{self, ClientIp};
+
+fn rfc3339(at: time::OffsetDateTime) -> String {
+    at.format(&Rfc3339).unwrap_or_default()
+}
+
+/// The API's booking object ("B" in the API documentation).
+pub fn booking_json(booking: &Booking) -> Value {
+    json!({
+        "id": booking.public_id,
+        "code": booking.code,
+        "status": booking.status.as_str(),
+        "showtime_id": booking.showtime_id,
+        "movie_title": booking.movie_title,
+        "starts_at": rfc3339(booking.starts_at),
+        "expires_at": (booking.status == Status::Pending).then(|| rfc3339(booking.hold_expires_at)),
+        "seats": booking.seats.iter().map(|s| json!({
+            "id": s.seat_id,
+            "label": s.label,
+            "category": s.category,
+            "price_paise": s.price_paise,
+        })).collect::<Vec<_>>(),
+        "amount": booking.amount,
+    })
+}
+
+/// `GET /api/v1/showtimes/{id}/seats`: every seat with its live status.
+pub async fn seats(
+    State(state): State<AppState>,
+    Path(showtime_id): Path<i64>,
+    MaybeUser(user): MaybeUser,
+) -> AppResult<Json<Value>> {
+    let showtime = showtimes::find_showtime(&state.db, showtime_id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let mine = match &user {
+        Some(user) => bookings::pending_for(&state.db, user.id, showtime.id).await?,
+        None => None,
+    };
+    let seats = bookings::seat_map(&state.db, &showtime, state.clock.now(), mine).await?;
+    Ok(Json(json!({
+        "showtime": {
+            "id": showtime.id,
+            "movie_id": showtime.movie_id,
+            "starts_at": rfc3339(showtime.starts_at),
+            "screen_id": showtime.screen_id,
+        },
+        "seats": seats.iter().map(|s| json!({
+            "id": s.id,
+            "label": s.label,
+            "row": s.row,
+            "column": s.column,
+            "category": s.category,
+            "kind": s.kind,
+            "price_paise": s.price_paise,
+            "status": s.status.as_str(),
+            "mine": s.mine,
+        })).collect::<Vec<_>>(),
+    })))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HoldRequest {
+    seat_ids: Vec<i64>,
+}
+
+/// `POST /api/v1/showtimes/{id}/holds`.
+pub async fn hold(
+    State(state): State<AppState>,
+    Path(showtime_id): Path<i64>,
+    user: CurrentUser,
+    ClientIp(ip): ClientIp,
+    Json(request): Json<HoldRequest>,
+) -> AppResult<(StatusCode, Json<Value>)> {
+    state
+        .limiter
+        .check(rate_limit::HOLD, &format!("user:{}", user.0.id))?;
+    state.limiter.check(rate_limit::HOLD_PER_IP, &ip)?;
+    let booking = bookings::hold(
+        &state.db,
+        &state.config.booking,
+        state.clock.now(),
+        user.0.id,
+        showtime_id,
+        &request.seat_ids,
+    )
+    .await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(json!({ "booking": booking_json(&booking) })),
+    ))
+}
+
+/// `GET /api/v1/bookings`.
+pub async fn list(State(state): State<AppState>, user: CurrentUser) -> AppResult<Json<Value>> {
+    let all = bookings::list_for_user(&state.db, user.0.id, state.clock.now()).await?;
+    Ok(Json(
+        json!({ "items": all.iter().map(booking_json).collect::<Vec<_>>() }),
+    ))
+}
+
+fn viewer(user: &CurrentUser) -> Viewer {
+    Viewer {
+        user_id: user.0.id,
+        is_staff: user.0.is_staff,
+    }
+}
+
+/// `GET /api/v1/bookings/{id}`: 404 for anyone but its owner and staff.
+pub async fn detail(
+    State(state): State<AppState>,
+    Path(public_id): Path<String>,
+    user: CurrentUser,
+) -> AppResult<Json<Value>> {
+    let booking = bookings::find_for_viewer(&state.db, &public_id, viewer(&user))
+        .await?
+        .ok_or(AppError::NotFound)?;
+    Ok(Json(booking_json(&booking)))
+}
+
+/// `POST /api/v1/bookings/{id}/cancel`.
+pub async fn cancel(
+    State(state): State<AppState>,
+    Path(public_id): Path<String>,
+    user: CurrentUser,
+) -> AppResult<Json<Value>> {
+    let booking = bookings::find_for_viewer(&state.db, &public_id, viewer(&user))
+        .await?
+        .ok_or(AppError::NotFound)?;
+    if booking.status != Status::Pending
+        || !bookings::cancel_pending(&state.db, booking.id, state.clock.now()).await?
+    {
+        return Err(AppError::Unprocessable {
+            code: "not_cancellable",
+            message: "This booking can no longer be cancelled.".into(),
+        });
+    }
+    let booking = bookings::find_by_id(&state.db, booking.id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    Ok(Json(booking_json(&booking)))
+}

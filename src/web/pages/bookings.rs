@@ -1,0 +1,260 @@
+//! A moviegoer's bookings: checkout of a held booking, the list, the ticket, its QR code and
+//! calendar file, and cancellation.
+
+use askama::Template;
+use axum::extract::{Path, State};
+use axum::http::header;
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use tower_sessions::Session;
+
+use crate::domain::bookings::{self, Booking, Status, Viewer};
+use crate::domain::pricing::format_rupees;
+use crate::domain::showtimes;
+use crate::domain::tickets;
+use crate::error::{AppError, AppResult};
+use crate::state::AppState;
+use crate::web::auth::CurrentUser;
+use crate::web::page::{Page, flash};
+
+/// A booking prepared for display.
+pub struct BookingView {
+    pub public_id: String,
+    pub code: String,
+    pub status: &'static str,
+    pub status_label: &'static str,
+    pub movie_title: String,
+    pub movie_slug: String,
+    pub theatre: String,
+    pub screen: String,
+    pub city: String,
+    pub local_start: String,
+    pub seats: Vec<(String, String, String)>,
+    pub seat_labels: String,
+    pub seats_total: String,
+    pub fee: String,
+    pub tax: String,
+    pub total: String,
+    pub hold_deadline_unix: i64,
+    pub hold_deadline_local: String,
+    pub seconds_left: i64,
+    pub upcoming: bool,
+}
+
+impl BookingView {
+    pub fn new(booking: &Booking, now: time::OffsetDateTime) -> Self {
+        Self {
+            public_id: booking.public_id.clone(),
+            code: booking.code.clone(),
+            status: booking.status.as_str(),
+            status_label: booking.status.label(),
+            movie_title: booking.movie_title.clone(),
+            movie_slug: booking.movie_slug.clone(),
+            theatre: booking.theatre_name.clone(),
+            screen: booking.screen_name.clone(),
+            city: booking.city_name.clone(),
+            local_start: showtimes::format_local(booking.starts_at, &booking.timezone),
+            seats: booking
+                .seats
+                .iter()
+                .map(|s| {
+                    (
+                        s.label.clone(),
+                        s.category.clone(),
+                        format_rupees(s.price_paise),
+                    )
+                })
+                .collect(),
+            seat_labels: booking.seat_labels(),
+            seats_total: format_rupees(booking.amount.seats_paise),
+            fee: format_rupees(booking.amount.fee_paise),
+            tax: format_rupees(booking.amount.tax_paise),
+            total: format_rupees(booking.amount.total_paise),
+            hold_deadline_unix: booking.hold_expires_at.unix_timestamp(),
+            hold_deadline_local: showtimes::format_local(
+                booking.hold_expires_at,
+                &booking.timezone,
+            ),
+            seconds_left: booking.seconds_left(now),
+            upcoming: booking.starts_at > now,
+        }
+    }
+}
+
+/// Loads a booking the current user may see, or answers 404.
+async fn load(state: &AppState, user: &CurrentUser, public_id: &str) -> AppResult<Booking> {
+    let viewer = Viewer {
+        user_id: user.0.id,
+        is_staff: user.0.is_staff,
+    };
+    bookings::find_for_viewer(&state.db, public_id, viewer)
+        .await?
+        .ok_or(AppError::NotFound)
+}
+
+#[derive(Template)]
+#[template(path = "booking/checkout.html")]
+struct CheckoutPage {
+    page: Page,
+    booking: BookingView,
+}
+
+/// `GET /bookings/{id}/checkout`: the held seats, the price breakdown and the pay button.
+pub async fn checkout(
+    State(state): State<AppState>,
+    Path(public_id): Path<String>,
+    user: CurrentUser,
+    page: Page,
+) -> AppResult<Response> {
+    let booking = load(&state, &user, &public_id).await?;
+    let now = state.clock.now();
+    if !booking.hold_is_live(now) {
+        // Nothing to pay for any more: show where the booking stands.
+        return Ok(Redirect::to(&format!("/bookings/{}", booking.public_id)).into_response());
+    }
+    let view = BookingView::new(&booking, now);
+    Ok(Html(
+        CheckoutPage {
+            page,
+            booking: view,
+        }
+        .render()?,
+    )
+    .into_response())
+}
+
+#[derive(Template)]
+#[template(path = "booking/list.html")]
+struct ListPage {
+    page: Page,
+    upcoming: Vec<BookingView>,
+    past: Vec<BookingView>,
+}
+
+/// `GET /bookings`: upcoming shows first, then past ones.
+pub async fn list(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    page: Page,
+) -> AppResult<Html<String>> {
+    let now = state.clock.now();
+    let all = bookings::list_for_user(&state.db, user.0.id, now).await?;
+    let (upcoming, past): (Vec<_>, Vec<_>) = all
+        .iter()
+        .map(|b| BookingView::new(b, now))
+        .partition(|b| b.upcoming);
+    Ok(Html(
+        ListPage {
+            page,
+            upcoming,
+            past,
+        }
+        .render()?,
+    ))
+}
+
+#[derive(Template)]
+#[template(path = "booking/detail.html")]
+struct DetailPage {
+    page: Page,
+    booking: BookingView,
+    confirmed: bool,
+    pending: bool,
+    cancellable: bool,
+}
+
+/// `GET /bookings/{id}`: the booking, and for a confirmed one the ticket.
+pub async fn detail(
+    State(state): State<AppState>,
+    Path(public_id): Path<String>,
+    user: CurrentUser,
+    page: Page,
+) -> AppResult<Html<String>> {
+    let booking = load(&state, &user, &public_id).await?;
+    let now = state.clock.now();
+    let pending = booking.hold_is_live(now);
+    let template = DetailPage {
+        confirmed: booking.status == Status::Confirmed,
+        cancellable: pending,
+        pending,
+        booking: BookingView::new(&booking, now),
+        page,
+    };
+    Ok(Html(template.render()?))
+}
+
+/// `GET /bookings/{id}/qr.svg`: the ticket's QR code (the booking code).
+pub async fn qr(
+    State(state): State<AppState>,
+    Path(public_id): Path<String>,
+    user: CurrentUser,
+) -> AppResult<Response> {
+    let booking = load(&state, &user, &public_id).await?;
+    if booking.status != Status::Confirmed {
+        return Err(AppError::NotFound);
+    }
+    Ok((
+        [
+            (header::CONTENT_TYPE, "image/svg+xml"),
+            (header::CACHE_CONTROL, "private, no-store"),
+        ],
+        tickets::qr_svg(&booking.code),
+    )
+        .into_response())
+}
+
+/// `GET /bookings/{id}/calendar.ics`: an "add to calendar" file for a confirmed booking.
+pub async fn calendar(
+    State(state): State<AppState>,
+    Path(public_id): Path<String>,
+    user: CurrentUser,
+) -> AppResult<Response> {
+    let booking = load(&state, &user, &public_id).await?;
+    if booking.status != Status::Confirmed {
+        return Err(AppError::NotFound);
+    }
+    let url = state
+        .config
+        .absolute_url(&format!("/bookings/{}", booking.public_id));
+    let body = tickets::calendar_ics(&booking, &url, state.clock.now());
+    let disposition = format!("attachment; filename=\"booking-{}.ics\"", booking.code);
+    Ok((
+        [
+            (
+                header::CONTENT_TYPE,
+                "text/calendar; charset=utf-8".to_owned(),
+            ),
+            (header::CONTENT_DISPOSITION, disposition),
+        ],
+        body,
+    )
+        .into_response())
+}
+
+/// `POST /bookings/{id}/cancel`: a pending booking releases its seats at once.
+pub async fn cancel(
+    State(state): State<AppState>,
+    Path(public_id): Path<String>,
+    user: CurrentUser,
+    session: Session,
+) -> AppResult<Redirect> {
+    let booking = load(&state, &user, &public_id).await?;
+    let now = state.clock.now();
+    if booking.status == Status::Pending
+        && bookings::cancel_pending(&state.db, booking.id, now).await?
+    {
+        flash(
+            &session,
+            "success",
+            "Your booking was cancelled and the seats released.",
+        )
+        .await;
+    } else {
+        flash(
+            &session,
+            "error",
+            "This booking can no longer be cancelled.",
+        )
+        .await;
+    }
+    Ok(Redirect::to(&format!("/bookings/{}", booking.public_id)))
+}
