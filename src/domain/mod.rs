@@ -1,6 +1,9 @@
 //! The business: one module per aggregate with its types, rules and the SQL that loads and
 //! saves it. Nothing here knows about HTTP.
 
+pub mod accounts;
 pub mod catalogue;
+pub mod outbox;
+pub mod passwords;
 pub mod tokens;
 pub mod users;

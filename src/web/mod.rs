@@ -59,6 +59,8 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .route("/static/{*path}", get(static_files::serve))
+        .merge(pages::account::routes())
+        .merge(api::auth::routes())
         .fallback(|| async { crate::error::AppError::NotFound });
 
     // Layers listed outermost first: the request id exists before anything logs, errors are
