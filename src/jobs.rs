@@ -29,6 +29,15 @@ pub async fn run_once(state: &AppState) {
         Ok(n) => tracing::debug!(deleted = n, "removed expired sessions"),
         Err(error) => tracing::warn!(%error, "could not clean expired sessions"),
     }
+    let sent = state.mailer.retry_due().await;
+    if sent > 0 {
+        tracing::info!(sent, "delivered queued emails");
+    }
+    if let Err(error) =
+        crate::domain::accounts::purge_old_records(&state.db, crate::db::unix(now)).await
+    {
+        tracing::warn!(%error, "could not purge old login attempts and tokens");
+    }
 }
 
 /// Starts the loop; it stops when `shutdown` turns true.

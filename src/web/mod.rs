@@ -61,6 +61,8 @@ pub fn router(state: AppState) -> Router {
         .route("/readyz", get(health::readyz))
         .route("/static/{*path}", get(static_files::serve))
         .merge(booking_routes::routes())
+        .merge(pages::account::routes())
+        .merge(api::auth::routes())
         .fallback(|| async { crate::error::AppError::NotFound });
 
     // Layers listed outermost first: the request id exists before anything logs, errors are

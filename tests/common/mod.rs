@@ -8,6 +8,9 @@
 
 #![allow(dead_code)]
 
+pub mod accounts;
+pub mod smtp_sink;
+
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -158,7 +161,7 @@ impl TestApp {
         let db = Db::connect(&config.database_url, config.db_acquire_timeout)
             .await
             .expect("connect to the test database");
-        let state = AppState::new(config, db.clone(), clock);
+        let state = AppState::new(config, db.clone(), clock).expect("application state");
         let (stop, stopped) = oneshot::channel::<()>();
         let server_state = state.clone();
         tokio::spawn(async move {

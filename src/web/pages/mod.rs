@@ -1,5 +1,6 @@
 //! Server-rendered pages for moviegoers, grouped by area.
 
+pub mod account;
 pub mod bookings;
 pub mod home;
 pub mod seat_map;
