@@ -21,6 +21,7 @@ pub async fn run_once(state: &AppState) {
         Ok(n) => tracing::info!(expired = n, "expired unpaid holds"),
         Err(error) => tracing::warn!(%error, "could not expire holds"),
     }
+    crate::payments::flow::run_jobs(state, now).await;
     match DbSessionStore::new(state.db.clone())
         .delete_expired(now)
         .await

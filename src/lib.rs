@@ -10,6 +10,7 @@ pub mod domain;
 pub mod email;
 pub mod error;
 pub mod jobs;
+pub mod payments;
 pub mod server;
 pub mod state;
 pub mod telemetry;

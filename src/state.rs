@@ -6,6 +6,7 @@ use crate::clock::Clock;
 use crate::config::Config;
 use crate::db::Db;
 use crate::email::{Mailer, MailerError};
+use crate::payments::Gateway;
 use crate::web::rate_limit::RateLimiter;
 
 /// Shared application state; cheap to clone (everything inside is reference-counted).
@@ -16,6 +17,7 @@ pub struct AppState {
     pub clock: Clock,
     pub limiter: RateLimiter,
     pub mailer: Mailer,
+    pub payments: Gateway,
 }
 
 impl AppState {
@@ -25,7 +27,9 @@ impl AppState {
         let mailer = Mailer::new(&config, db.clone(), clock.clone())?;
         crate::domain::passwords::warm_up();
         let limiter = RateLimiter::new(config.rate_limits);
+        let payments = Gateway::from_config(&config);
         Ok(Self {
+            payments,
             config: Arc::new(config),
             db,
             clock,

@@ -6,6 +6,7 @@ pub mod bookings;
 pub mod catalogue;
 pub mod outbox;
 pub mod passwords;
+pub mod payments;
 pub mod pricing;
 pub mod showtimes;
 pub mod tickets;

@@ -8,6 +8,7 @@
 //! queued for `retry_due`, which the background job runs.
 
 pub mod messages;
+pub mod tickets;
 
 use std::path::PathBuf;
 use std::str::FromStr;

@@ -12,6 +12,7 @@ pub mod pages;
 pub mod rate_limit;
 pub mod static_files;
 pub mod templates;
+pub mod webhooks;
 
 use std::time::Duration;
 

@@ -9,6 +9,8 @@
 #![allow(dead_code)]
 
 pub mod accounts;
+pub mod booking;
+pub mod razorpay;
 pub mod smtp_sink;
 
 use std::collections::HashMap;
@@ -126,6 +128,15 @@ impl TestApp {
             .await
             .expect("migrations apply");
         app
+    }
+
+    /// The app with settings given as owned strings (e.g. a fake server's address).
+    pub async fn spawn_with_owned(settings: Vec<(String, String)>) -> Self {
+        let borrowed: Vec<(&str, &str)> = settings
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
+        Self::spawn_with(&borrowed).await
     }
 
     /// A second copy of the application (another "process") on the same database.

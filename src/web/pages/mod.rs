@@ -3,4 +3,5 @@
 pub mod account;
 pub mod bookings;
 pub mod home;
+pub mod payments;
 pub mod seat_map;
