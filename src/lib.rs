@@ -6,9 +6,11 @@
 pub mod clock;
 pub mod config;
 pub mod db;
+pub mod deploy_check;
 pub mod domain;
 pub mod error;
 pub mod jobs;
+pub mod metrics;
 pub mod server;
 pub mod state;
 pub mod telemetry;

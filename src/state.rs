@@ -5,6 +5,7 @@ use std::sync::Arc;
 use crate::clock::Clock;
 use crate::config::Config;
 use crate::db::Db;
+use crate::metrics::Metrics;
 use crate::web::rate_limit::RateLimiter;
 
 /// Shared application state; cheap to clone (everything inside is reference-counted).
@@ -14,6 +15,8 @@ pub struct AppState {
     pub db: Db,
     pub clock: Clock,
     pub limiter: RateLimiter,
+    /// This app's request metrics (`GET /metrics`).
+    pub metrics: Metrics,
 }
 
 impl AppState {
@@ -25,6 +28,7 @@ impl AppState {
             db,
             clock,
             limiter,
+            metrics: Metrics::new(),
         }
     }
 }

@@ -5,6 +5,7 @@ pub mod bookings;
 pub mod catalogue;
 pub mod pricing;
 pub mod showtimes;
+pub mod stats;
 pub mod tickets;
 pub mod tokens;
 pub mod users;

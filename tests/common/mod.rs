@@ -8,6 +8,8 @@
 
 #![allow(dead_code)]
 
+pub mod sessions;
+
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::path::PathBuf;
