@@ -1395,3 +1395,25 @@ fn the_backup_command_copies_sqlite_never_overwrites_and_points_postgres_to_pg_d
     assert!(String::from_utf8_lossy(&postgres.stderr).contains("pg_dump"));
     assert!(!dir.path().join("pg.db").exists());
 }
+
+#[test]
+fn the_procfile_starts_commands_the_binary_has() {
+    let procfile = include_str!("../Procfile");
+    let dir = tempfile::tempdir().unwrap();
+    let mut kinds = Vec::new();
+    for line in procfile.lines().filter(|l| !l.trim().is_empty()) {
+        let (kind, command) = line.split_once(':').unwrap();
+        let mut words = command.split_whitespace();
+        assert_eq!(
+            words.next(),
+            Some("./target/release/moviebooking"),
+            "the buildpack's release binary: {line}"
+        );
+        let mut args: Vec<&str> = words.collect();
+        args.push("--help");
+        let output = run_binary(dir.path(), &[], &args);
+        assert!(output.status.success(), "{line}: {output:?}");
+        kinds.push(kind.trim());
+    }
+    assert_eq!(kinds, ["release", "web"]);
+}
