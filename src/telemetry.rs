@@ -104,7 +104,11 @@ pub fn init_sentry(config: &Config) -> Option<sentry::ClientInitGuard> {
         ))
         .send_default_pii(false)
         .before_send(scrub_event);
-    Some(sentry::init(options))
+    let guard = sentry::init(options);
+    // `init` binds the client to the calling thread's hub; the process hub gets it too, so
+    // every thread started later (the runtime's workers) reports, whichever thread called.
+    sentry::Hub::main().bind_client(sentry::Hub::current().client());
+    Some(guard)
 }
 
 /// Removes what must never leave the server from an event: cookies, authorization and

@@ -1089,12 +1089,17 @@ async fn insert_outbox(app: &TestApp, states: &[&str]) {
 #[tokio::test]
 async fn an_in_flight_request_completes_when_shutdown_begins() {
     let app = TestApp::spawn().await;
+    let started = Arc::new(tokio::sync::Notify::new());
     let router = moviebooking::web::with_middleware(
         Router::new().route(
             "/slow",
-            get(|| async {
-                tokio::time::sleep(Duration::from_millis(1500)).await;
-                "finished"
+            get({
+                let started = started.clone();
+                move || async move {
+                    started.notify_one();
+                    tokio::time::sleep(Duration::from_millis(1500)).await;
+                    "finished"
+                }
             }),
         ),
         app.state.clone(),
@@ -1117,7 +1122,10 @@ async fn an_in_flight_request_completes_when_shutdown_begins() {
             (response.status(), response.text().await.unwrap())
         }
     });
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    // Shutdown begins while the handler is busy with the request.
+    tokio::time::timeout(Duration::from_secs(10), started.notified())
+        .await
+        .expect("the request reached the handler");
     begin_shutdown.send(()).unwrap();
 
     let (status, body) = in_flight.await.unwrap();
