@@ -9,6 +9,7 @@ pub mod db;
 pub mod domain;
 pub mod error;
 pub mod jobs;
+pub mod seed;
 pub mod server;
 pub mod state;
 pub mod telemetry;

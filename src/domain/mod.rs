@@ -2,5 +2,7 @@
 //! saves it. Nothing here knows about HTTP.
 
 pub mod catalogue;
+pub mod screens;
+pub mod showtimes;
 pub mod tokens;
 pub mod users;

@@ -5,6 +5,7 @@ pub mod api;
 pub mod auth;
 pub mod csrf;
 pub mod health;
+pub mod media;
 pub mod middleware;
 pub mod page;
 pub mod pages;
@@ -59,6 +60,9 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .route("/static/{*path}", get(static_files::serve))
+        .merge(pages::movies::routes())
+        .merge(media::routes())
+        .merge(api::catalogue::routes())
         .fallback(|| async { crate::error::AppError::NotFound });
 
     // Layers listed outermost first: the request id exists before anything logs, errors are

@@ -8,6 +8,9 @@
 
 #![allow(dead_code)]
 
+pub mod catalogue;
+pub mod query_count;
+
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::path::PathBuf;
