@@ -196,7 +196,7 @@ async fn main() {
     .expect("showtimes");
     let tomorrow = moviebooking::domain::catalogue::today(clock.now()) + time::Duration::days(1);
 
-    let state = AppState::new(config, db.clone(), clock);
+    let state = AppState::new(config, db.clone(), clock).expect("app state");
     let (stop, stopped) = oneshot::channel::<()>();
     let server = tokio::spawn(moviebooking::server::serve(state, listener, async {
         let _ = stopped.await;
