@@ -11,6 +11,7 @@
 pub mod accounts;
 pub mod booking;
 pub mod catalogue;
+pub mod production;
 pub mod query_count;
 pub mod razorpay;
 pub mod sessions;

@@ -1,0 +1,66 @@
+//! Settings and helpers shared by the tests of production behaviour.
+
+use reqwest::header::HeaderMap;
+
+pub const SECRET_KEY: &str = "7d0e5c3b9a8f1e2d4c6b8a0f9e7d5c3b1a2f4e6d8c0b9a7f5e3d1c2b4a6f8e0d";
+pub const PUBLIC_HOST: &str = "tickets.example.com";
+
+/// The settings a production deployment of this test would have (see `Config`).
+pub fn production() -> Vec<(&'static str, &'static str)> {
+    vec![
+        ("APP_ENV", "production"),
+        ("BASE_URL", "https://tickets.example.com"),
+        ("ALLOWED_HOSTS", "tickets.example.com,127.0.0.1"),
+        ("SECRET_KEY", SECRET_KEY),
+        ("RAZORPAY_KEY_ID", "rzp_live_TestOnly00000001"),
+        ("RAZORPAY_KEY_SECRET", "razorpay-key-secret-for-tests"),
+        (
+            "RAZORPAY_WEBHOOK_SECRET",
+            "razorpay-webhook-secret-for-tests",
+        ),
+        ("EMAIL_BACKEND", "log"),
+    ]
+}
+
+pub fn production_with(
+    extra: &[(&'static str, &'static str)],
+) -> Vec<(&'static str, &'static str)> {
+    let mut settings = production();
+    settings.extend_from_slice(extra);
+    settings
+}
+
+/// A client that keeps no cookies and follows no redirects: production cookies are
+/// `Secure`, so tests send them explicitly.
+pub fn client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client")
+}
+
+pub fn header(headers: &HeaderMap, name: &str) -> String {
+    headers
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned()
+}
+
+pub fn set_cookies(headers: &HeaderMap) -> Vec<String> {
+    headers
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .map(str::to_owned)
+        .collect()
+}
+
+/// The `name=value` part of the Set-Cookie for `name`.
+pub fn cookie_pair(set_cookies: &[String], name: &str) -> Option<String> {
+    set_cookies
+        .iter()
+        .find(|c| c.starts_with(&format!("{name}=")))
+        .and_then(|c| c.split(';').next())
+        .map(str::to_owned)
+}
