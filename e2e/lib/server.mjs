@@ -125,3 +125,15 @@ export async function startApp({ env = {}, name = 'app' } = {}) {
 
   return { baseUrl, port, dir, mailDir, dbPath, logFile, run, stop, logTail, pid: child.pid };
 }
+
+/** Runs `body`; when it fails, the error also shows the server's last log lines. */
+export async function withServerLog(app, body) {
+  try {
+    return await body();
+  } catch (error) {
+    if (error && typeof error === 'object') {
+      error.message = `${error.message}\n--- last lines of the server log (${app.logFile}) ---\n${app.logTail(25)}`;
+    }
+    throw error;
+  }
+}

@@ -11,7 +11,7 @@ import {
   someMovie,
 } from '../lib/flows.mjs';
 import { waitForMail } from '../lib/mail.mjs';
-import { startApp } from '../lib/server.mjs';
+import { startApp, withServerLog } from '../lib/server.mjs';
 
 let app;
 let browser;
@@ -26,17 +26,8 @@ after(async () => {
   await app?.stop();
 });
 
-/** Runs `body`, and on failure adds the server's last log lines to the error. */
-async function withServerLog(body) {
-  try {
-    await body();
-  } catch (error) {
-    error.message += `\n--- last lines of the server log ---\n${app.logTail(25)}`;
-    throw error;
-  }
-}
 
-test('desktop journey with JavaScript: sign up, search, choose seats, pay, ticket, cancel with refund', { timeout: 180_000 }, () => withServerLog(async () => {
+test('desktop journey with JavaScript: sign up, search, choose seats, pay, ticket, cancel with refund', { timeout: 180_000 }, () => withServerLog(app, async () => {
   const shot = camera('journey-desktop');
   console.log(`screenshots: ${shot.dir}`);
   const context = await newContext(browser, app);
@@ -104,7 +95,7 @@ test('desktop journey with JavaScript: sign up, search, choose seats, pay, ticke
   await context.close();
 }));
 
-test('booking with JavaScript turned off: the seat map is a plain form of checkboxes', { timeout: 120_000 }, () => withServerLog(async () => {
+test('booking with JavaScript turned off: the seat map is a plain form of checkboxes', { timeout: 120_000 }, () => withServerLog(app, async () => {
   const shot = camera('journey-no-javascript');
   console.log(`screenshots: ${shot.dir}`);
   const context = await newContext(browser, app, { javaScriptEnabled: false });
@@ -129,7 +120,7 @@ test('booking with JavaScript turned off: the seat map is a plain form of checkb
   await context.close();
 }));
 
-test('phone journey at 390x844 with touch: every step fits the screen', { timeout: 180_000 }, () => withServerLog(async () => {
+test('phone journey at 390x844 with touch: every step fits the screen', { timeout: 180_000 }, () => withServerLog(app, async () => {
   const shot = camera('journey-phone');
   console.log(`screenshots: ${shot.dir}`);
   const context = await newContext(browser, app, {

@@ -8,7 +8,7 @@ import { camera, launchBrowser, newContext } from '../lib/browser.mjs';
 import {
   chooseSeats, holdAndCheckout, openSomeSeatMap, payOnDevGateway, signedInPerson, someMovie,
 } from '../lib/flows.mjs';
-import { startApp } from '../lib/server.mjs';
+import { startApp, withServerLog } from '../lib/server.mjs';
 
 const WEIGHT_LIMIT = 150 * 1024;
 // The one script from elsewhere the app may ever load, and only on a Razorpay checkout.
@@ -25,7 +25,7 @@ before(async () => {
   browser = await launchBrowser();
   visitor = await newContext(browser, app);
   member = await newContext(browser, app);
-  try {
+  await withServerLog(app, async () => {
     const page = await member.newPage();
     await signedInPerson(page, app, 'audit');
     const seatMapUrl = await openSomeSeatMap(page, app);
@@ -51,10 +51,7 @@ before(async () => {
       { name: 'booking', path: path(bookingUrl), context: member },
       { name: 'my-bookings', path: '/bookings', context: member },
     );
-  } catch (error) {
-    error.message += `\n--- last lines of the server log ---\n${app.logTail(25)}`;
-    throw error;
-  }
+  });
 });
 
 after(async () => {

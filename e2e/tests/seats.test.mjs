@@ -6,7 +6,7 @@ import { after, before, test } from 'node:test';
 import { camera, launchBrowser, newContext, quietProblems } from '../lib/browser.mjs';
 import { assertLiveTotal } from '../lib/checks.mjs';
 import { assertHeading, freeSeats, openSomeSeatMap, signedInPerson } from '../lib/flows.mjs';
-import { startApp } from '../lib/server.mjs';
+import { startApp, withServerLog } from '../lib/server.mjs';
 
 let app;
 let browser;
@@ -21,16 +21,8 @@ after(async () => {
   await app?.stop();
 });
 
-async function withServerLog(body) {
-  try {
-    await body();
-  } catch (error) {
-    error.message += `\n--- last lines of the server log ---\n${app.logTail(25)}`;
-    throw error;
-  }
-}
 
-test('two people race for the same seat: exactly one gets it, the other is told it was taken', { timeout: 120_000 }, () => withServerLog(async () => {
+test('two people race for the same seat: exactly one gets it, the other is told it was taken', { timeout: 120_000 }, () => withServerLog(app, async () => {
   const shot = camera('seat-race');
   console.log(`screenshots: ${shot.dir}`);
   const contexts = [await newContext(browser, app), await newContext(browser, app)];
@@ -81,7 +73,7 @@ test('two people race for the same seat: exactly one gets it, the other is told 
   }
 }));
 
-test('keyboard only: Tab to a seat, Space selects it, Tab to the button, Enter holds', { timeout: 120_000 }, () => withServerLog(async () => {
+test('keyboard only: Tab to a seat, Space selects it, Tab to the button, Enter holds', { timeout: 120_000 }, () => withServerLog(app, async () => {
   const shot = camera('keyboard');
   console.log(`screenshots: ${shot.dir}`);
   const context = await newContext(browser, app);
