@@ -76,6 +76,8 @@ pub struct Config {
     pub email_from: String,
     pub razorpay: Option<RazorpayKeys>,
     pub razorpay_api_base: Url,
+    /// Total time allowed for one call to Razorpay (connecting takes at most 3 s of it).
+    pub razorpay_timeout: Duration,
     pub booking: BookingRules,
     pub hsts_seconds: u64,
     pub cors_allowed_origins: Vec<String>,
@@ -333,6 +335,13 @@ impl Config {
                 .ok_or_else(|| ConfigError::new("RAZORPAY_API_BASE", raw, "an http(s) URL"))?
         };
 
+        let razorpay_timeout = Duration::from_secs(parse_or(
+            "RAZORPAY_TIMEOUT_SECONDS",
+            get("RAZORPAY_TIMEOUT_SECONDS"),
+            10u64,
+            "a number of seconds",
+        )?);
+
         let booking = BookingRules {
             hold_ttl: Duration::from_secs(parse_or(
                 "HOLD_TTL_SECONDS",
@@ -399,6 +408,7 @@ impl Config {
             email_from,
             razorpay,
             razorpay_api_base,
+            razorpay_timeout,
             booking,
             hsts_seconds: parse_or(
                 "HSTS_SECONDS",

@@ -21,6 +21,7 @@ pub async fn run_once(state: &AppState) {
         Ok(n) => tracing::info!(expired = n, "expired unpaid holds"),
         Err(error) => tracing::warn!(%error, "could not expire holds"),
     }
+    crate::payments::flow::run_jobs(state, now).await;
     match DbSessionStore::new(state.db.clone())
         .delete_expired(now)
         .await
@@ -28,6 +29,15 @@ pub async fn run_once(state: &AppState) {
         Ok(0) => {}
         Ok(n) => tracing::debug!(deleted = n, "removed expired sessions"),
         Err(error) => tracing::warn!(%error, "could not clean expired sessions"),
+    }
+    let sent = state.mailer.retry_due().await;
+    if sent > 0 {
+        tracing::info!(sent, "delivered queued emails");
+    }
+    if let Err(error) =
+        crate::domain::accounts::purge_old_records(&state.db, crate::db::unix(now)).await
+    {
+        tracing::warn!(%error, "could not purge old login attempts and tokens");
     }
 }
 

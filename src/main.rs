@@ -103,7 +103,7 @@ async fn serve(config: Config) -> Result<(), Failure> {
     }
     let addr = config.listen_addr();
     let base_url = config.base_url.clone();
-    let state = AppState::new(config, db, Clock::system());
+    let state = AppState::new(config, db, Clock::system())?;
     let listener = tokio::net::TcpListener::bind(addr)
         .await
         .map_err(|e| Failure(format!("could not listen on {addr}: {e}")))?;

@@ -5,6 +5,8 @@ use std::sync::Arc;
 use crate::clock::Clock;
 use crate::config::Config;
 use crate::db::Db;
+use crate::email::{Mailer, MailerError};
+use crate::payments::Gateway;
 use crate::web::rate_limit::RateLimiter;
 
 /// Shared application state; cheap to clone (everything inside is reference-counted).
@@ -14,17 +16,25 @@ pub struct AppState {
     pub db: Db,
     pub clock: Clock,
     pub limiter: RateLimiter,
+    pub mailer: Mailer,
+    pub payments: Gateway,
 }
 
 impl AppState {
-    /// Assembles the state from a configuration and an opened database.
-    pub fn new(config: Config, db: Db, clock: Clock) -> Self {
+    /// Assembles the state from a configuration and an opened database. Fails when the
+    /// email backend cannot be set up (bad SMTP_URL, mail folder not writable).
+    pub fn new(config: Config, db: Db, clock: Clock) -> Result<Self, MailerError> {
+        let mailer = Mailer::new(&config, db.clone(), clock.clone())?;
+        crate::domain::passwords::warm_up();
         let limiter = RateLimiter::new(config.rate_limits);
-        Self {
+        let payments = Gateway::from_config(&config);
+        Ok(Self {
+            payments,
             config: Arc::new(config),
             db,
             clock,
             limiter,
-        }
+            mailer,
+        })
     }
 }

@@ -70,7 +70,10 @@ async fn overlapping_multi_seat_races_never_split_or_share_seats() {
     let mut winners = 0;
     for task in tasks {
         let (wanted, (status, body)) = task.await.unwrap();
-        assert!(status == StatusCode::CREATED || status == StatusCode::CONFLICT, "{status}: {body}");
+        assert!(
+            status == StatusCode::CREATED || status == StatusCode::CONFLICT,
+            "{status}: {body}"
+        );
         if status == StatusCode::CREATED {
             winners += 1;
             let got: Vec<i64> = body["booking"]["seats"]
@@ -100,7 +103,9 @@ async fn the_race_harness_detects_a_double_booking_when_the_unique_index_is_miss
     for racer in racers {
         let showtime = show.showtime_id;
         let seat = show.seat_ids[0];
-        tasks.push(tokio::spawn(async move { hold(&racer, showtime, &[seat]).await.0 }));
+        tasks.push(tokio::spawn(async move {
+            hold(&racer, showtime, &[seat]).await.0
+        }));
     }
     let mut created = 0;
     for task in tasks {
@@ -109,7 +114,10 @@ async fn the_race_harness_detects_a_double_booking_when_the_unique_index_is_miss
         }
     }
     assert!(created > 1, "without the index several holds win");
-    assert!(!double_booked_seats(&app).await.is_empty(), "and the checker sees it");
+    assert!(
+        !double_booked_seats(&app).await.is_empty(),
+        "and the checker sees it"
+    );
 }
 
 #[tokio::test]
@@ -121,15 +129,25 @@ async fn an_expired_hold_frees_the_seat_for_someone_else() {
     let (status, first) = hold(&visitors[0], show.showtime_id, &[seat]).await;
     assert_eq!(status, StatusCode::CREATED);
     let (status, _) = hold(&visitors[1], show.showtime_id, &[seat]).await;
-    assert_eq!(status, StatusCode::CONFLICT, "held seats are taken while the hold lasts");
+    assert_eq!(
+        status,
+        StatusCode::CONFLICT,
+        "held seats are taken while the hold lasts"
+    );
 
     app.state.clock.advance(time::Duration::seconds(61));
     let (status, second) = hold(&visitors[1], show.showtime_id, &[seat]).await;
     assert_eq!(status, StatusCode::CREATED, "{second}");
     // The background job then marks the first booking expired.
     app.run_jobs().await;
-    assert_eq!(booking_status(&app, first["booking"]["id"].as_str().unwrap()).await, "expired");
-    assert_eq!(booking_status(&app, second["booking"]["id"].as_str().unwrap()).await, "pending");
+    assert_eq!(
+        booking_status(&app, first["booking"]["id"].as_str().unwrap()).await,
+        "expired"
+    );
+    assert_eq!(
+        booking_status(&app, second["booking"]["id"].as_str().unwrap()).await,
+        "pending"
+    );
     assert!(double_booked_seats(&app).await.is_empty());
 }
 
@@ -188,7 +206,10 @@ async fn two_app_processes_on_one_database_still_sell_a_seat_once() {
         let visitor = if i % 2 == 0 {
             visitor
         } else {
-            common::Browser { base_url: other.base_url.clone(), client: visitor.client.clone() }
+            common::Browser {
+                base_url: other.base_url.clone(),
+                client: visitor.client.clone(),
+            }
         };
         let barrier = barrier.clone();
         let (showtime, seat) = (show.showtime_id, show.seat_ids[5]);
@@ -215,16 +236,38 @@ async fn holding_again_replaces_the_earlier_hold() {
     let (_, first) = hold(visitor, show.showtime_id, &show.seat_ids[0..2]).await;
     let (status, second) = hold(visitor, show.showtime_id, &show.seat_ids[2..3]).await;
     assert_eq!(status, StatusCode::CREATED);
-    assert_eq!(booking_status(&app, first["booking"]["id"].as_str().unwrap()).await, "cancelled");
+    assert_eq!(
+        booking_status(&app, first["booking"]["id"].as_str().unwrap()).await,
+        "cancelled"
+    );
     assert_eq!(second["booking"]["status"], "pending");
-    let (_, seats) = visitor.get_json(&format!("/api/v1/showtimes/{}/seats", show.showtime_id)).await;
+    let (_, seats) = visitor
+        .get_json(&format!("/api/v1/showtimes/{}/seats", show.showtime_id))
+        .await;
     let status_of = |id: i64| {
-        seats["seats"].as_array().unwrap().iter().find(|s| s["id"] == id).unwrap()["status"].clone()
+        seats["seats"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["id"] == id)
+            .unwrap()["status"]
+            .clone()
     };
-    assert_eq!(status_of(show.seat_ids[0]), "available", "the replaced hold's seats are free");
+    assert_eq!(
+        status_of(show.seat_ids[0]),
+        "available",
+        "the replaced hold's seats are free"
+    );
     let other = &logged_in_visitors(&app, 1).await[0];
-    let (_, seats) = other.get_json(&format!("/api/v1/showtimes/{}/seats", show.showtime_id)).await;
-    let held = seats["seats"].as_array().unwrap().iter().find(|s| s["id"] == show.seat_ids[2]).unwrap();
+    let (_, seats) = other
+        .get_json(&format!("/api/v1/showtimes/{}/seats", show.showtime_id))
+        .await;
+    let held = seats["seats"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["id"] == show.seat_ids[2])
+        .unwrap();
     assert_eq!(held["status"], "held", "others see the new hold");
 }
 
@@ -232,9 +275,14 @@ async fn holding_again_replaces_the_earlier_hold() {
 async fn one_account_cannot_hold_seats_for_too_many_shows() {
     let app = TestApp::spawn_with(&[("MAX_LIVE_HOLDS_PER_USER", "1")]).await;
     let show = seed_small_showtime(&app).await;
-    let later = common::catalogue::another_showtime_on_same_screen(&app, &show).await;
+    let later = common::booking::another_showtime(&app, show.showtime_id).await;
     let visitor = &logged_in_visitors(&app, 1).await[0];
-    assert_eq!(hold(visitor, show.showtime_id, &show.seat_ids[0..1]).await.0, StatusCode::CREATED);
+    assert_eq!(
+        hold(visitor, show.showtime_id, &show.seat_ids[0..1])
+            .await
+            .0,
+        StatusCode::CREATED
+    );
     let (status, body) = hold(visitor, later, &show.seat_ids[0..1]).await;
     assert_eq!(status, StatusCode::CONFLICT);
     assert_eq!(body["error"], "too_many_holds");
@@ -248,23 +296,35 @@ async fn holds_refuse_bad_selections_with_clear_errors() {
     let id = show.showtime_id;
 
     let (status, body) = hold(visitor, id, &[]).await;
-    assert_eq!((status, body["error"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("invalid_selection")));
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("invalid_selection"))
+    );
     let (status, body) = hold(visitor, id, &show.seat_ids[0..5]).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(body["message"].as_str().unwrap().contains("at most 4"));
     let (status, _) = hold(visitor, id, &[show.seat_ids[0], show.seat_ids[0]]).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     let (status, body) = hold(visitor, id, &[999_999]).await;
-    assert_eq!((status, body["error"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("invalid_seats")));
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("invalid_seats"))
+    );
     sqlx::query("UPDATE seats SET kind = 'blocked' WHERE id = $1")
         .bind(show.seat_ids[9])
         .execute(app.db.writer())
         .await
         .unwrap();
     let (status, body) = hold(visitor, id, &[show.seat_ids[9]]).await;
-    assert_eq!((status, body["error"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("invalid_seats")));
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("invalid_seats"))
+    );
     let (status, body) = hold(visitor, 987_654, &[show.seat_ids[0]]).await;
-    assert_eq!((status, body["error"].as_str()), (StatusCode::NOT_FOUND, Some("not_found")));
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (StatusCode::NOT_FOUND, Some("not_found"))
+    );
 
     // Malformed bodies are the client's mistake too.
     let response = visitor
@@ -277,18 +337,30 @@ async fn holds_refuse_bad_selections_with_clear_errors() {
         .unwrap();
     assert!(response.status().is_client_error());
     let response = visitor
-        .post_json(&format!("/api/v1/showtimes/{id}/holds"), &json!({ "seat_ids": [1], "price": 1 }))
+        .post_json(
+            &format!("/api/v1/showtimes/{id}/holds"),
+            &json!({ "seat_ids": [1], "price": 1 }),
+        )
         .await;
-    assert!(response.status().is_client_error(), "unknown fields are refused");
+    assert!(
+        response.status().is_client_error(),
+        "unknown fields are refused"
+    );
 
     // Nobody books a show that has started.
     app.state.clock.advance(time::Duration::days(3));
     let (status, body) = hold(visitor, id, &show.seat_ids[0..1]).await;
-    assert_eq!((status, body["error"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("showtime_closed")));
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("showtime_closed"))
+    );
 
     // And only logged-in visitors hold seats.
     let (status, body) = hold(&app.browser(), id, &show.seat_ids[0..1]).await;
-    assert_eq!((status, body["error"].as_str()), (StatusCode::UNAUTHORIZED, Some("unauthorized")));
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (StatusCode::UNAUTHORIZED, Some("unauthorized"))
+    );
     assert!(double_booked_seats(&app).await.is_empty());
 }
 
@@ -318,7 +390,9 @@ async fn the_booking_cutoff_closes_sales_before_the_start() {
         .await
         .unwrap();
     let until_cutoff = starts_at - app.state.clock.unix_now() - 29 * 60;
-    app.state.clock.advance(time::Duration::seconds(until_cutoff));
+    app.state
+        .clock
+        .advance(time::Duration::seconds(until_cutoff));
     let (status, body) = hold(visitor, show.showtime_id, &show.seat_ids[0..1]).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(body["message"].as_str().unwrap().contains("30 minutes"));
@@ -326,14 +400,20 @@ async fn the_booking_cutoff_closes_sales_before_the_start() {
 
 #[tokio::test]
 async fn the_price_is_the_seats_plus_fee_plus_gst_on_the_fee() {
-    let app = TestApp::spawn_with(&[("CONVENIENCE_FEE_PAISE", "3000"), ("FEE_GST_PERCENT", "18")]).await;
+    let app =
+        TestApp::spawn_with(&[("CONVENIENCE_FEE_PAISE", "3000"), ("FEE_GST_PERCENT", "18")]).await;
     let show = seed_small_showtime(&app).await;
     let visitor = &logged_in_visitors(&app, 1).await[0];
     let chosen = [show.seat_ids[0], show.seat_ids[1]];
     let (status, body) = hold(visitor, show.showtime_id, &chosen).await;
     assert_eq!(status, StatusCode::CREATED);
     let booking = &body["booking"];
-    let seats_paise: i64 = booking["seats"].as_array().unwrap().iter().map(|s| s["price_paise"].as_i64().unwrap()).sum();
+    let seats_paise: i64 = booking["seats"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["price_paise"].as_i64().unwrap())
+        .sum();
     assert_eq!(booking["amount"]["seats_paise"], seats_paise);
     assert_eq!(booking["amount"]["fee_paise"], 6000);
     assert_eq!(booking["amount"]["tax_paise"], 1080);
@@ -350,14 +430,22 @@ async fn nobody_reaches_another_users_booking() {
     let (_, body) = hold(&visitors[0], show.showtime_id, &show.seat_ids[0..1]).await;
     let id = body["booking"]["id"].as_str().unwrap().to_owned();
 
-    let (status, mine) = visitors[0].get_json(&format!("/api/v1/bookings/{id}")).await;
+    let (status, mine) = visitors[0]
+        .get_json(&format!("/api/v1/bookings/{id}"))
+        .await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(mine["id"], id.as_str());
-    for path in [format!("/api/v1/bookings/{id}"), format!("/bookings/{id}"), format!("/bookings/{id}/checkout")] {
+    for path in [
+        format!("/api/v1/bookings/{id}"),
+        format!("/bookings/{id}"),
+        format!("/bookings/{id}/checkout"),
+    ] {
         let status = visitors[1].get(&path).await.status();
         assert_eq!(status, StatusCode::NOT_FOUND, "{path}");
     }
-    let response = visitors[1].post_json(&format!("/api/v1/bookings/{id}/cancel"), &json!({})).await;
+    let response = visitors[1]
+        .post_json(&format!("/api/v1/bookings/{id}/cancel"), &json!({}))
+        .await;
     assert_eq!(response.status(), StatusCode::NOT_FOUND);
     let (_, list) = visitors[1].get_json("/api/v1/bookings").await;
     assert_eq!(list["items"], json!([]));
@@ -368,14 +456,25 @@ async fn nobody_reaches_another_users_booking() {
 async fn without_javascript_the_seat_map_is_a_form_that_books() {
     let app = TestApp::spawn().await;
     let show = seed_small_showtime(&app).await;
-    common::accounts::create_user(&app, "asha@example.com", "correct horse battery staple", false).await;
+    common::accounts::create_user(
+        &app,
+        "asha@example.com",
+        "correct horse battery staple",
+        false,
+    )
+    .await;
     let browser = app.browser();
     common::accounts::login(&browser, "asha@example.com", "correct horse battery staple").await;
 
-    let (status, page) = browser.get_text(&format!("/showtimes/{}/seats", show.showtime_id)).await;
+    let (status, page) = browser
+        .get_text(&format!("/showtimes/{}/seats", show.showtime_id))
+        .await;
     assert_eq!(status, StatusCode::OK);
     assert!(page.contains("type=\"checkbox\" name=\"seat_ids\""));
-    assert!(page.contains("aria-label=\"Row A seat 1, "), "each seat has an accessible name");
+    assert!(
+        page.contains("aria-label=\"Row A seat 1, "),
+        "each seat has an accessible name"
+    );
     assert!(page.contains("available\""));
     let token = extract_input(&page, "csrf_token").unwrap();
 
@@ -394,7 +493,10 @@ async fn without_javascript_the_seat_map_is_a_form_that_books() {
         .unwrap();
     assert_eq!(response.status(), StatusCode::SEE_OTHER);
     let checkout = location(&response);
-    assert!(checkout.starts_with("/bookings/") && checkout.ends_with("/checkout"), "{checkout}");
+    assert!(
+        checkout.starts_with("/bookings/") && checkout.ends_with("/checkout"),
+        "{checkout}"
+    );
 
     let (status, page) = browser.get_text(&checkout).await;
     assert_eq!(status, StatusCode::OK);
@@ -406,7 +508,10 @@ async fn without_javascript_the_seat_map_is_a_form_that_books() {
     assert!(list.contains("Awaiting payment"));
 
     // The seats now show as held to everyone else.
-    let (_, other_view) = app.browser().get_text(&format!("/showtimes/{}/seats", show.showtime_id)).await;
+    let (_, other_view) = app
+        .browser()
+        .get_text(&format!("/showtimes/{}/seats", show.showtime_id))
+        .await;
     assert!(other_view.contains("held by someone else"));
 }
 
@@ -417,7 +522,13 @@ async fn a_taken_seat_brings_the_map_back_with_a_message_and_the_rest_of_the_sel
     let first = &logged_in_visitors(&app, 1).await[0];
     hold(first, show.showtime_id, &show.seat_ids[0..1]).await;
 
-    common::accounts::create_user(&app, "ravi@example.com", "correct horse battery staple", false).await;
+    common::accounts::create_user(
+        &app,
+        "ravi@example.com",
+        "correct horse battery staple",
+        false,
+    )
+    .await;
     let browser = app.browser();
     common::accounts::login(&browser, "ravi@example.com", "correct horse battery staple").await;
     let token = browser.csrf_token().await;
@@ -425,7 +536,10 @@ async fn a_taken_seat_brings_the_map_back_with_a_message_and_the_rest_of_the_sel
         .client
         .post(browser.url(&format!("/showtimes/{}/hold", show.showtime_id)))
         .header("content-type", "application/x-www-form-urlencoded")
-        .body(format!("csrf_token={token}&seat_ids={}&seat_ids={}", show.seat_ids[0], show.seat_ids[1]))
+        .body(format!(
+            "csrf_token={token}&seat_ids={}&seat_ids={}",
+            show.seat_ids[0], show.seat_ids[1]
+        ))
         .send()
         .await
         .unwrap();
@@ -435,7 +549,10 @@ async fn a_taken_seat_brings_the_map_back_with_a_message_and_the_rest_of_the_sel
     assert!(page.contains(&format!("value=\"{}\" data-price", show.seat_ids[1])));
     let kept = format!("value=\"{}\" data-price", show.seat_ids[1]);
     let kept_at = page.find(&kept).unwrap();
-    assert!(page[kept_at..kept_at + 300].contains("checked"), "the still-free seat stays selected");
+    assert!(
+        page[kept_at..kept_at + 300].contains("checked"),
+        "the still-free seat stays selected"
+    );
 }
 
 #[tokio::test]
@@ -445,30 +562,46 @@ async fn cancelling_a_pending_booking_frees_its_seats_at_once() {
     let visitors = logged_in_visitors(&app, 2).await;
     let (_, body) = hold(&visitors[0], show.showtime_id, &show.seat_ids[0..2]).await;
     let id = body["booking"]["id"].as_str().unwrap();
-    let response = visitors[0].post_json(&format!("/api/v1/bookings/{id}/cancel"), &json!({})).await;
+    let response = visitors[0]
+        .post_json(&format!("/api/v1/bookings/{id}/cancel"), &json!({}))
+        .await;
     assert_eq!(response.status(), StatusCode::OK);
     let cancelled: serde_json::Value = response.json().await.unwrap();
     assert_eq!(cancelled["status"], "cancelled");
     assert_eq!(cancelled["expires_at"], serde_json::Value::Null);
     let (status, _) = hold(&visitors[1], show.showtime_id, &show.seat_ids[0..2]).await;
     assert_eq!(status, StatusCode::CREATED);
-    let response = visitors[0].post_json(&format!("/api/v1/bookings/{id}/cancel"), &json!({})).await;
-    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY, "cancelling twice is refused");
+    let response = visitors[0]
+        .post_json(&format!("/api/v1/bookings/{id}/cancel"), &json!({}))
+        .await;
+    assert_eq!(
+        response.status(),
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "cancelling twice is refused"
+    );
 }
 
 #[tokio::test]
 async fn my_bookings_list_upcoming_shows_first() {
     let app = TestApp::spawn().await;
     let show = seed_small_showtime(&app).await;
-    let later = common::catalogue::another_showtime_on_same_screen(&app, &show).await;
+    let later = common::booking::another_showtime(&app, show.showtime_id).await;
     let visitor = &logged_in_visitors(&app, 1).await[0];
     let (_, later_booking) = hold(visitor, later, &show.seat_ids[0..1]).await;
     let (_, sooner_booking) = hold(visitor, show.showtime_id, &show.seat_ids[0..1]).await;
     let (status, list) = visitor.get_json("/api/v1/bookings").await;
     assert_eq!(status, StatusCode::OK);
-    let ids: Vec<&str> = list["items"].as_array().unwrap().iter().map(|b| b["id"].as_str().unwrap()).collect();
+    let ids: Vec<&str> = list["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| b["id"].as_str().unwrap())
+        .collect();
     assert_eq!(
         ids,
-        vec![sooner_booking["booking"]["id"].as_str().unwrap(), later_booking["booking"]["id"].as_str().unwrap()]
+        vec![
+            sooner_booking["booking"]["id"].as_str().unwrap(),
+            later_booking["booking"]["id"].as_str().unwrap()
+        ]
     );
 }

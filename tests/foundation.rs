@@ -278,3 +278,37 @@ fn a_bad_database_url_stops_the_program_with_a_clear_message() {
     assert!(stderr.contains("could not open the database"), "{stderr}");
     assert!(!stderr.contains("panicked"), "{stderr}");
 }
+
+#[test]
+fn production_refuses_to_serve_on_a_schema_older_than_the_binary() {
+    let dir = tempfile::tempdir().unwrap();
+    let database = format!(
+        "sqlite://{}",
+        dir.path().join("never-migrated.db").display()
+    );
+    let secret_key = "k".repeat(32) + &"q".repeat(32);
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_moviebooking"))
+        .current_dir(dir.path())
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .envs([
+            ("APP_ENV", "production"),
+            ("DATABASE_URL", database.as_str()),
+            ("BASE_URL", "https://tickets.example.com"),
+            ("SECRET_KEY", secret_key.as_str()),
+            ("RAZORPAY_KEY_ID", "rzp_live_x"),
+            ("RAZORPAY_KEY_SECRET", "secret-one"),
+            ("RAZORPAY_WEBHOOK_SECRET", "secret-two"),
+            ("EMAIL_BACKEND", "log"),
+            ("BIND_ADDR", "127.0.0.1"),
+        ])
+        .arg("serve")
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("schema is behind") && stderr.contains("moviebooking migrate"),
+        "{stderr}"
+    );
+}

@@ -18,7 +18,9 @@ CREATE TABLE bookings (
     created_at         BIGINT NOT NULL,
     updated_at         BIGINT NOT NULL,
     confirmed_at       BIGINT,
-    closed_at          BIGINT
+    closed_at          BIGINT,
+    -- Lease of the reconciliation job (one process asks Razorpay about one order at a time).
+    reconcile_claimed_until BIGINT
 );
 CREATE INDEX bookings_user_id ON bookings (user_id, created_at);
 CREATE INDEX bookings_showtime_id ON bookings (showtime_id);

@@ -18,7 +18,9 @@ CREATE TABLE bookings (
     created_at         INTEGER NOT NULL,
     updated_at         INTEGER NOT NULL,
     confirmed_at       INTEGER,
-    closed_at          INTEGER
+    closed_at          INTEGER,
+    -- Lease of the reconciliation job (one process asks Razorpay about one order at a time).
+    reconcile_claimed_until INTEGER
 );
 CREATE INDEX bookings_user_id ON bookings (user_id, created_at);
 CREATE INDEX bookings_showtime_id ON bookings (showtime_id);

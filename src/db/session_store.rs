@@ -33,6 +33,31 @@ impl DbSessionStore {
     }
 }
 
+/// Ends every session of a user, or every one but `except` (the session that made the
+/// change). Used when the password changes, so that a thief's session does not survive it.
+pub async fn delete_user_sessions(
+    conn: &mut sqlx::AnyConnection,
+    user_id: i64,
+    except: Option<&str>,
+) -> Result<u64, sqlx::Error> {
+    let done = match except {
+        Some(keep) => {
+            sqlx::query("DELETE FROM sessions WHERE user_id = $1 AND id <> $2")
+                .bind(user_id)
+                .bind(keep)
+                .execute(conn)
+                .await?
+        }
+        None => {
+            sqlx::query("DELETE FROM sessions WHERE user_id = $1")
+                .bind(user_id)
+                .execute(conn)
+                .await?
+        }
+    };
+    Ok(done.rows_affected())
+}
+
 fn backend(error: impl std::fmt::Display) -> session_store::Error {
     session_store::Error::Backend(error.to_string())
 }

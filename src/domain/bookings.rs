@@ -102,6 +102,8 @@ pub struct Booking {
     pub timezone: String,
     pub starts_at: OffsetDateTime,
     pub ends_at: OffsetDateTime,
+    /// Where the booking's emails go.
+    pub owner_email: String,
 }
 
 impl Booking {
@@ -501,8 +503,9 @@ async fn live_claimed_seats(
 const BOOKING_SELECT: &str = "SELECT b.id, b.public_id, b.code, b.user_id, b.showtime_id, b.status, \
      b.hold_expires_at, b.hold_extended, b.seats_paise, b.fee_paise, b.tax_paise, b.total_paise, \
      b.razorpay_order_id, b.created_at, b.confirmed_at, m.title, m.slug, t.name AS theatre_name, \
-     sc.name AS screen_name, c.name AS city_name, t.timezone, st.starts_at, st.ends_at \
-     FROM bookings b JOIN showtimes st ON st.id = b.showtime_id \
+     sc.name AS screen_name, c.name AS city_name, t.timezone, st.starts_at, st.ends_at, \
+     u.email AS owner_email \
+     FROM bookings b JOIN users u ON u.id = b.user_id JOIN showtimes st ON st.id = b.showtime_id \
      JOIN movies m ON m.id = st.movie_id JOIN screens sc ON sc.id = st.screen_id \
      JOIN theatres t ON t.id = sc.theatre_id JOIN cities c ON c.id = t.city_id";
 
@@ -537,6 +540,7 @@ fn booking_from_row(r: &AnyRow) -> Result<Booking, sqlx::Error> {
         timezone: r.try_get("timezone")?,
         starts_at: from_unix(r.try_get("starts_at")?),
         ends_at: from_unix(r.try_get("ends_at")?),
+        owner_email: r.try_get("owner_email")?,
     })
 }
 
@@ -579,6 +583,45 @@ pub async fn find_by_id(db: &Db, id: i64) -> Result<Option<Booking>, sqlx::Error
     let mut bookings = vec![booking_from_row(&row)?];
     attach_seats(db, &mut bookings).await?;
     Ok(bookings.pop())
+}
+
+/// A booking by id, read inside a transaction (it sees the transaction's own changes).
+pub async fn find_by_id_in(tx: &mut Tx, id: i64) -> Result<Option<Booking>, sqlx::Error> {
+    let sql = format!("{BOOKING_SELECT} WHERE b.id = $1");
+    let row = sqlx::query(AssertSqlSafe(sql))
+        .bind(id)
+        .fetch_optional(&mut **tx)
+        .await?;
+    let Some(row) = row else { return Ok(None) };
+    let mut booking = booking_from_row(&row)?;
+    let seats = sqlx::query(
+        "SELECT seat_id, label, category_name, price_paise FROM booking_seats WHERE booking_id = $1 ORDER BY id",
+    )
+    .bind(id)
+    .fetch_all(&mut **tx)
+    .await?;
+    for seat in seats {
+        booking.seats.push(BookingSeat {
+            seat_id: seat.try_get("seat_id")?,
+            label: seat.try_get("label")?,
+            category: seat.try_get("category_name")?,
+            price_paise: seat.try_get("price_paise")?,
+        });
+    }
+    Ok(Some(booking))
+}
+
+/// A booking by the provider order it is paid through.
+pub async fn find_by_order(db: &Db, order_id: &str) -> Result<Option<Booking>, sqlx::Error> {
+    let id: Option<i64> =
+        sqlx::query_scalar("SELECT id FROM bookings WHERE razorpay_order_id = $1")
+            .bind(order_id)
+            .fetch_optional(db.writer())
+            .await?;
+    match id {
+        Some(id) => find_by_id(db, id).await,
+        None => Ok(None),
+    }
 }
 
 /// Who is asking for a booking: its owner sees their own, staff see every booking.

@@ -1,8 +1,12 @@
 //! The business: one module per aggregate with its types, rules and the SQL that loads and
 //! saves it. Nothing here knows about HTTP.
 
+pub mod accounts;
 pub mod bookings;
 pub mod catalogue;
+pub mod outbox;
+pub mod passwords;
+pub mod payments;
 pub mod pricing;
 pub mod showtimes;
 pub mod tickets;

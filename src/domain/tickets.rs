@@ -22,6 +22,41 @@ pub fn qr_svg(code: &str) -> String {
     }
 }
 
+/// The booking code as a PNG QR code (for emails: mail clients do not show SVG). Eight
+/// pixels a module with the quiet zone, black on white.
+pub fn qr_png(code: &str) -> Vec<u8> {
+    const SCALE: usize = 8;
+    const QUIET: usize = 4;
+    let Ok(qr) = QrCode::new(code.as_bytes()) else {
+        return Vec::new();
+    };
+    let modules = qr.width();
+    let colors = qr.to_colors();
+    let side = (modules + 2 * QUIET) * SCALE;
+    let mut pixels = vec![255u8; side * side];
+    for (i, color) in colors.iter().enumerate() {
+        if *color == qrcode::Color::Dark {
+            let (mx, my) = (i % modules + QUIET, i / modules + QUIET);
+            for y in my * SCALE..(my + 1) * SCALE {
+                pixels[y * side + mx * SCALE..y * side + (mx + 1) * SCALE].fill(0);
+            }
+        }
+    }
+    let mut out = Vec::new();
+    {
+        let mut encoder = png::Encoder::new(&mut out, side as u32, side as u32);
+        encoder.set_color(png::ColorType::Grayscale);
+        encoder.set_depth(png::BitDepth::Eight);
+        let Ok(mut writer) = encoder.write_header() else {
+            return Vec::new();
+        };
+        if writer.write_image_data(&pixels).is_err() {
+            return Vec::new();
+        }
+    }
+    out
+}
+
 fn ics_time(at: OffsetDateTime) -> String {
     let at = at.to_offset(time::UtcOffset::UTC);
     format!(
@@ -93,6 +128,12 @@ mod tests {
             ics_time(time::macros::datetime!(2026-11-28 14:00 UTC)),
             "20261128T140000Z"
         );
+    }
+
+    #[test]
+    fn the_qr_code_is_also_a_png_for_emails() {
+        let png = qr_png("MB7K2Q9X");
+        assert_eq!(&png[1..4], b"PNG");
     }
 
     #[test]

@@ -124,5 +124,8 @@ pub async fn log_in(session: &Session, user_id: i64) -> Result<(), AppError> {
 /// Ends the session on the server, not just in the browser.
 pub async fn log_out(session: &Session) -> Result<(), AppError> {
     session.flush().await?;
+    // `flush` keeps the record's id: anything stored afterwards (a flash message) would
+    // bring the old id back to life. A fresh id makes the old cookie worthless for good.
+    session.cycle_id().await?;
     Ok(())
 }

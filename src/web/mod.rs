@@ -12,6 +12,7 @@ pub mod pages;
 pub mod rate_limit;
 pub mod static_files;
 pub mod templates;
+pub mod webhooks;
 
 use std::time::Duration;
 
@@ -61,6 +62,8 @@ pub fn router(state: AppState) -> Router {
         .route("/readyz", get(health::readyz))
         .route("/static/{*path}", get(static_files::serve))
         .merge(booking_routes::routes())
+        .merge(pages::account::routes())
+        .merge(api::auth::routes())
         .fallback(|| async { crate::error::AppError::NotFound });
 
     // Layers listed outermost first: the request id exists before anything logs, errors are

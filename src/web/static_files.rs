@@ -32,6 +32,7 @@ static ASSETS: &[Asset] = &[
     asset!("css/app.css", "text/css; charset=utf-8"),
     asset!("js/app.js", "text/javascript; charset=utf-8"),
     asset!("js/seatmap.js", "text/javascript; charset=utf-8"),
+    asset!("js/razorpay.js", "text/javascript; charset=utf-8"),
     asset!("img/poster-placeholder.svg", "image/svg+xml"),
     asset!("img/favicon.svg", "image/svg+xml"),
 ];

@@ -10,12 +10,18 @@ use super::{Browser, TestApp};
 pub async fn logged_in_visitors(app: &TestApp, count: usize) -> Vec<Browser> {
     let mut visitors = Vec::with_capacity(count);
     for i in 0..count {
-        let email = format!("racer{i}-{}@example.com", moviebooking::domain::tokens::random_token(6).to_lowercase());
+        let email = format!(
+            "racer{i}-{}@example.com",
+            moviebooking::domain::tokens::random_token(6).to_lowercase()
+        );
         let password = "correct horse battery staple";
         super::accounts::create_user(app, &email, password, false).await;
         let browser = app.browser();
         let response = browser
-            .post_json("/api/v1/auth/login", &json!({ "email": email, "password": password }))
+            .post_json(
+                "/api/v1/auth/login",
+                &json!({ "email": email, "password": password }),
+            )
             .await;
         assert_eq!(response.status(), StatusCode::OK, "login of {email}");
         visitors.push(browser);
@@ -58,4 +64,27 @@ pub async fn booking_status(app: &TestApp, public_id: &str) -> String {
         .fetch_one(app.db.reader())
         .await
         .expect("booking exists")
+}
+
+/// A copy of a showtime one day later on the same screen, with the same prices.
+pub async fn another_showtime(app: &TestApp, showtime_id: i64) -> i64 {
+    let id: i64 = sqlx::query_scalar(
+        "INSERT INTO showtimes (movie_id, screen_id, starts_at, ends_at, language, format, is_cancelled, created_at) \
+         SELECT movie_id, screen_id, starts_at + 86400, ends_at + 86400, language, format, 0, created_at \
+         FROM showtimes WHERE id = $1 RETURNING id",
+    )
+    .bind(showtime_id)
+    .fetch_one(app.db.writer())
+    .await
+    .expect("copy showtime");
+    sqlx::query(
+        "INSERT INTO showtime_prices (showtime_id, category_id, price_paise) \
+         SELECT $1, category_id, price_paise FROM showtime_prices WHERE showtime_id = $2",
+    )
+    .bind(id)
+    .bind(showtime_id)
+    .execute(app.db.writer())
+    .await
+    .expect("copy prices");
+    id
 }

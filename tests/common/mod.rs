@@ -8,6 +8,11 @@
 
 #![allow(dead_code)]
 
+pub mod accounts;
+pub mod booking;
+pub mod razorpay;
+pub mod smtp_sink;
+
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -125,6 +130,15 @@ impl TestApp {
         app
     }
 
+    /// The app with settings given as owned strings (e.g. a fake server's address).
+    pub async fn spawn_with_owned(settings: Vec<(String, String)>) -> Self {
+        let borrowed: Vec<(&str, &str)> = settings
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
+        Self::spawn_with(&borrowed).await
+    }
+
     /// A second copy of the application (another "process") on the same database.
     pub async fn another_instance(&self) -> Self {
         Self::start(self.database.clone(), &[], Clock::system()).await
@@ -158,7 +172,7 @@ impl TestApp {
         let db = Db::connect(&config.database_url, config.db_acquire_timeout)
             .await
             .expect("connect to the test database");
-        let state = AppState::new(config, db.clone(), clock);
+        let state = AppState::new(config, db.clone(), clock).expect("application state");
         let (stop, stopped) = oneshot::channel::<()>();
         let server_state = state.clone();
         tokio::spawn(async move {

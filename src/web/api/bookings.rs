@@ -8,8 +8,10 @@ use serde_json::{Value, json};
 use time::format_description::well_known::Rfc3339;
 
 use crate::domain::bookings::{self, Booking, Status, Viewer};
+use crate::domain::payments::{RefundError, RefundPolicy};
 use crate::domain::showtimes;
 use crate::error::{AppError, AppResult};
+use crate::payments::flow;
 use crate::state::AppState;
 use crate::web::auth::{CurrentUser, MaybeUser};
 use crate::web::rate_limit::{self, ClientIp};
@@ -142,13 +144,28 @@ pub async fn cancel(
     let booking = bookings::find_for_viewer(&state.db, &public_id, viewer(&user))
         .await?
         .ok_or(AppError::NotFound)?;
-    if booking.status != Status::Pending
-        || !bookings::cancel_pending(&state.db, booking.id, state.clock.now()).await?
-    {
-        return Err(AppError::Unprocessable {
-            code: "not_cancellable",
-            message: "This booking can no longer be cancelled.".into(),
-        });
+    let not_cancellable = |message: String| AppError::Unprocessable {
+        code: "not_cancellable",
+        message,
+    };
+    match booking.status {
+        Status::Pending
+            if bookings::cancel_pending(&state.db, booking.id, state.clock.now()).await? => {}
+        Status::Confirmed => {
+            let policy = RefundPolicy::Customer {
+                cutoff_hours: state.config.booking.cancellation_cutoff_hours,
+            };
+            match flow::refund(&state, &booking, policy, "cancelled by the moviegoer").await {
+                Ok(()) => {}
+                Err(RefundError::Database(error)) => return Err(error.into()),
+                Err(refused) => return Err(not_cancellable(refused.to_string())),
+            }
+        }
+        _ => {
+            return Err(not_cancellable(
+                "This booking can no longer be cancelled.".into(),
+            ));
+        }
     }
     let booking = bookings::find_by_id(&state.db, booking.id)
         .await?

@@ -1,4 +1,6 @@
 //! The JSON API (`/api/v1`): the same domain code as the pages, answering JSON. Errors are
 //! `{"error": "<code>", "message": "<human text>"}` (rendered by `middleware::error_pages`).
 
+pub mod auth;
 pub mod bookings;
+pub mod payments;

@@ -8,10 +8,12 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use tower_sessions::Session;
 
 use crate::domain::bookings::{self, Booking, Status, Viewer};
+use crate::domain::payments::{RefundError, RefundPolicy};
 use crate::domain::pricing::format_rupees;
 use crate::domain::showtimes;
 use crate::domain::tickets;
 use crate::error::{AppError, AppResult};
+use crate::payments::flow;
 use crate::state::AppState;
 use crate::web::auth::CurrentUser;
 use crate::web::page::{Page, flash};
@@ -172,9 +174,13 @@ pub async fn detail(
     let booking = load(&state, &user, &public_id).await?;
     let now = state.clock.now();
     let pending = booking.hold_is_live(now);
+    let refundable = booking.status == Status::Confirmed
+        && now
+            < booking.starts_at
+                - time::Duration::hours(state.config.booking.cancellation_cutoff_hours);
     let template = DetailPage {
         confirmed: booking.status == Status::Confirmed,
-        cancellable: pending,
+        cancellable: pending || refundable,
         pending,
         booking: BookingView::new(&booking, now),
         page,
@@ -239,22 +245,39 @@ pub async fn cancel(
 ) -> AppResult<Redirect> {
     let booking = load(&state, &user, &public_id).await?;
     let now = state.clock.now();
-    if booking.status == Status::Pending
-        && bookings::cancel_pending(&state.db, booking.id, now).await?
-    {
-        flash(
-            &session,
-            "success",
-            "Your booking was cancelled and the seats released.",
-        )
-        .await;
-    } else {
-        flash(
-            &session,
-            "error",
-            "This booking can no longer be cancelled.",
-        )
-        .await;
+    match booking.status {
+        Status::Pending if bookings::cancel_pending(&state.db, booking.id, now).await? => {
+            flash(
+                &session,
+                "success",
+                "Your booking was cancelled and the seats released.",
+            )
+            .await;
+        }
+        Status::Confirmed => {
+            let policy = RefundPolicy::Customer {
+                cutoff_hours: state.config.booking.cancellation_cutoff_hours,
+            };
+            match flow::refund(&state, &booking, policy, "cancelled by the moviegoer").await {
+                Ok(()) => {
+                    let message = format!(
+                        "Your booking was cancelled. A refund of {} is on its way to your original payment method (the convenience fee is not refunded).",
+                        format_rupees(booking.amount.seats_paise)
+                    );
+                    flash(&session, "success", message).await;
+                }
+                Err(RefundError::Database(error)) => return Err(error.into()),
+                Err(refused) => flash(&session, "error", refused.to_string()).await,
+            }
+        }
+        _ => {
+            flash(
+                &session,
+                "error",
+                "This booking can no longer be cancelled.",
+            )
+            .await
+        }
     }
     Ok(Redirect::to(&format!("/bookings/{}", booking.public_id)))
 }

@@ -1,0 +1,290 @@
+//! The payment flow as the web layer and the jobs use it: open an order for a held booking,
+//! verify what Checkout or a webhook reports, settle it in the database, send the emails and
+//! refunds that follow. Glue between the provider (`payments`), the rules (`domain`) and the
+//! mailer; no SQL and no HTTP types here.
+
+use time::OffsetDateTime;
+
+use crate::domain::bookings::{self, Booking, Status};
+use crate::domain::payments::{self, RefundPolicy, Settlement};
+use crate::email::tickets;
+use crate::payments::{GatewayError, ProviderPayment};
+use crate::state::AppState;
+
+/// What Checkout needs to take a payment.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct CheckoutOrder {
+    pub provider: &'static str,
+    pub key_id: String,
+    pub order_id: String,
+    pub amount_paise: i64,
+    pub currency: &'static str,
+    pub booking_code: String,
+    /// Seconds left on the hold: Checkout's own timeout, so payment fits inside the hold.
+    #[serde(skip)]
+    pub timeout_seconds: i64,
+    #[serde(skip)]
+    pub development: bool,
+}
+
+/// Why a payment could not start or finish.
+#[derive(Debug, thiserror::Error)]
+pub enum PaymentError {
+    #[error("The hold on these seats has ended. Please choose your seats again.")]
+    HoldEnded,
+    #[error("The payment details could not be verified.")]
+    BadSignature,
+    #[error(
+        "Payments are briefly unavailable. Your seats are still held; please try again in a moment."
+    )]
+    ProviderDown(#[source] GatewayError),
+    #[error("Your payment is being processed. We will email you as soon as it is confirmed.")]
+    Processing,
+    #[error(
+        "The payment did not match this booking and was not applied. Our staff have been alerted."
+    )]
+    Mismatch,
+    #[error("database error: {0}")]
+    Database(#[from] sqlx::Error),
+}
+
+/// Opens (or reuses) the provider order of a pending booking. The hold is extended once to
+/// the payment window when less than that is left.
+pub async fn start(state: &AppState, booking: &Booking) -> Result<CheckoutOrder, PaymentError> {
+    let now = state.clock.now();
+    if !booking.hold_is_live(now) {
+        return Err(PaymentError::HoldEnded);
+    }
+    let window = state.config.booking.payment_window;
+    let mut hold_until = booking.hold_expires_at;
+    if booking.hold_expires_at - now < window && !booking.hold_extended {
+        let until = now + window;
+        if payments::extend_hold_once(&state.db, booking.id, until, now).await? {
+            hold_until = until;
+        }
+    }
+    let order_id = match &booking.razorpay_order_id {
+        Some(existing) => existing.clone(),
+        None => {
+            let order = state
+                .payments
+                .create_order(booking.amount.total_paise, &booking.code, booking.id)
+                .await
+                .map_err(|error| {
+                    tracing::warn!(booking_id = booking.id, %error, "could not create a payment order");
+                    PaymentError::ProviderDown(error)
+                })?;
+            tracing::info!(booking_id = booking.id, order_id = %order.id, "payment order created");
+            payments::attach_order(&state.db, booking.id, &order.id).await?
+        }
+    };
+    Ok(CheckoutOrder {
+        provider: "razorpay",
+        key_id: state.payments.key_id().to_owned(),
+        order_id,
+        amount_paise: booking.amount.total_paise,
+        currency: crate::payments::CURRENCY,
+        booking_code: booking.code.clone(),
+        timeout_seconds: (hold_until - now).whole_seconds().max(60),
+        development: state.payments.is_development(),
+    })
+}
+
+/// Handles what Checkout posts back on success: the signature over the stored order id and
+/// the payment id must be ours, then the provider's word on the payment decides.
+pub async fn complete_checkout(
+    state: &AppState,
+    order_id: &str,
+    payment_id: &str,
+    signature: &str,
+) -> Result<Booking, PaymentError> {
+    let booking = bookings::find_by_order(&state.db, order_id)
+        .await?
+        .ok_or(PaymentError::BadSignature)?;
+    let stored_order = booking.razorpay_order_id.as_deref().unwrap_or_default();
+    if !state
+        .payments
+        .verify_checkout(stored_order, payment_id, signature)
+    {
+        tracing::warn!(
+            booking_id = booking.id,
+            "checkout callback with a bad signature"
+        );
+        return Err(PaymentError::BadSignature);
+    }
+    if booking.status == Status::Confirmed {
+        return Ok(booking);
+    }
+    let mut payment = state
+        .payments
+        .fetch_payment(payment_id, stored_order, booking.amount.total_paise)
+        .await
+        .map_err(|_| PaymentError::Processing)?;
+    if payment.order_id.as_deref() != Some(stored_order) {
+        let mut conn = state.db.writer().acquire().await?;
+        payments::record_incident(
+            &mut conn,
+            Some(booking.id),
+            Some(stored_order),
+            Some(payment_id),
+            "order_mismatch",
+            "the payment belongs to another order",
+            state.clock.now(),
+        )
+        .await?;
+        return Err(PaymentError::Mismatch);
+    }
+    if payment.status == "authorized" {
+        payment = state
+            .payments
+            .capture(payment_id, booking.amount.total_paise)
+            .await
+            .map_err(|_| PaymentError::Processing)?;
+    }
+    if payment.status != "captured" {
+        return Err(PaymentError::Processing);
+    }
+    match settle(state, &payment).await? {
+        Settlement::Mismatch { .. } => Err(PaymentError::Mismatch),
+        _ => bookings::find_by_id(&state.db, booking.id)
+            .await?
+            .ok_or(PaymentError::Mismatch),
+    }
+}
+
+/// Settles a captured payment and then does what follows outside the transaction: sends
+/// the confirmation email, or sends the refund and its notice.
+pub async fn settle(
+    state: &AppState,
+    payment: &ProviderPayment,
+) -> Result<Settlement, sqlx::Error> {
+    let now = state.clock.now();
+    let base_url = state.config.base_url.clone();
+    let outcome = payments::settle(
+        &state.db,
+        payment,
+        now,
+        |b| tickets::confirmation(b, &base_url, now),
+        |b, amount| tickets::refund_notice(b, amount, &base_url),
+    )
+    .await?;
+    match &outcome {
+        Settlement::Confirmed {
+            email: Some(id), ..
+        } => state.mailer.deliver(*id).await,
+        Settlement::Refunding {
+            refund_id, email, ..
+        } => {
+            send_refund(state, *refund_id).await;
+            if let Some(id) = email {
+                state.mailer.deliver(*id).await;
+            }
+        }
+        _ => {}
+    }
+    Ok(outcome)
+}
+
+/// Cancels a confirmed booking with a refund under `policy`.
+pub async fn refund(
+    state: &AppState,
+    booking: &Booking,
+    policy: RefundPolicy,
+    reason: &str,
+) -> Result<(), payments::RefundError> {
+    let now = state.clock.now();
+    let base_url = state.config.base_url.clone();
+    let (refund_id, email) =
+        payments::refund_booking(&state.db, booking, policy, reason, now, |b, amount| {
+            tickets::refund_notice(b, amount, &base_url)
+        })
+        .await?;
+    send_refund(state, refund_id).await;
+    if let Some(id) = email {
+        state.mailer.deliver(id).await;
+    }
+    Ok(())
+}
+
+/// Sends one queued refund to the provider if this process can take its lease. Failures
+/// stay queued for the retry job; the idempotency key makes a resend refund once.
+pub async fn send_refund(state: &AppState, refund_id: i64) {
+    let now = state.clock.now();
+    let claimed = match payments::claim_refund(&state.db, refund_id, now).await {
+        Ok(Some(refund)) => refund,
+        Ok(None) => return,
+        Err(error) => {
+            tracing::warn!(refund_id, %error, "could not claim a refund");
+            return;
+        }
+    };
+    let result = state
+        .payments
+        .refund(
+            &claimed.razorpay_payment_id,
+            claimed.amount_paise,
+            &claimed.idempotency_key,
+        )
+        .await;
+    let recorded = match result {
+        Ok(provider_refund) => {
+            tracing::info!(refund_id, provider_refund_id = %provider_refund.id, "refund sent");
+            payments::refund_sent(&state.db, refund_id, &provider_refund.id, now).await
+        }
+        Err(error) => {
+            tracing::warn!(refund_id, %error, "refund not sent yet; will retry");
+            payments::refund_attempt_failed(&state.db, refund_id, &error.to_string(), 30, now).await
+        }
+    };
+    if let Err(error) = recorded {
+        tracing::error!(refund_id, %error, "could not record a refund attempt");
+    }
+}
+
+/// Background job: retries refunds that are due, and asks the provider about recent open
+/// orders so that a closed tab plus a lost webhook still ends confirmed.
+pub async fn run_jobs(state: &AppState, now: OffsetDateTime) {
+    match payments::due_refunds(&state.db, now).await {
+        Ok(ids) => {
+            for id in ids {
+                send_refund(state, id).await;
+            }
+        }
+        Err(error) => tracing::warn!(%error, "could not list due refunds"),
+    }
+    if state.payments.is_development() {
+        return;
+    }
+    let open = match payments::claim_open_orders(&state.db, now, 20).await {
+        Ok(open) => open,
+        Err(error) => {
+            tracing::warn!(%error, "could not claim open orders");
+            return;
+        }
+    };
+    for order in open {
+        let found = match state.payments.order_payments(&order.order_id).await {
+            Ok(found) => found,
+            Err(error) => {
+                tracing::warn!(booking_id = order.booking_id, %error, "reconciliation could not reach the provider");
+                continue;
+            }
+        };
+        for mut payment in found {
+            if payment.status == "authorized" {
+                match state.payments.capture(&payment.id, order.total_paise).await {
+                    Ok(captured) => payment = captured,
+                    Err(_) => continue,
+                }
+            }
+            if payment.status == "captured" {
+                if payment.order_id.is_none() {
+                    payment.order_id = Some(order.order_id.clone());
+                }
+                if let Err(error) = settle(state, &payment).await {
+                    tracing::warn!(booking_id = order.booking_id, %error, "reconciliation could not settle");
+                }
+            }
+        }
+    }
+}

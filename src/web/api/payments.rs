@@ -1,0 +1,70 @@
+//! JSON API for paying: open the order for Checkout, verify Checkout's success.
+
+use axum::Json;
+use axum::extract::{Path, State};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use crate::domain::bookings::{self, Viewer};
+use crate::error::{AppError, AppResult};
+use crate::payments::flow;
+use crate::state::AppState;
+use crate::web::api::bookings::booking_json;
+use crate::web::auth::CurrentUser;
+use crate::web::rate_limit;
+
+/// `POST /api/v1/bookings/{id}/payment`.
+pub async fn start(
+    State(state): State<AppState>,
+    Path(public_id): Path<String>,
+    user: CurrentUser,
+) -> AppResult<Json<flow::CheckoutOrder>> {
+    state
+        .limiter
+        .check(rate_limit::PAYMENT, &format!("user:{}", user.0.id))?;
+    let viewer = Viewer {
+        user_id: user.0.id,
+        is_staff: false,
+    };
+    let booking = bookings::find_for_viewer(&state.db, &public_id, viewer)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    Ok(Json(flow::start(&state, &booking).await?))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Verify {
+    razorpay_order_id: String,
+    razorpay_payment_id: String,
+    razorpay_signature: String,
+}
+
+/// `POST /api/v1/bookings/{id}/payment/verify`.
+pub async fn verify(
+    State(state): State<AppState>,
+    Path(public_id): Path<String>,
+    user: CurrentUser,
+    Json(body): Json<Verify>,
+) -> AppResult<Json<Value>> {
+    let viewer = Viewer {
+        user_id: user.0.id,
+        is_staff: false,
+    };
+    let booking = bookings::find_for_viewer(&state.db, &public_id, viewer)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    if booking.razorpay_order_id.as_deref() != Some(body.razorpay_order_id.as_str()) {
+        return Err(AppError::bad_request(
+            "The payment details could not be verified.",
+        ));
+    }
+    let booking = flow::complete_checkout(
+        &state,
+        &body.razorpay_order_id,
+        &body.razorpay_payment_id,
+        &body.razorpay_signature,
+    )
+    .await?;
+    Ok(Json(json!({ "booking": booking_json(&booking) })))
+}
