@@ -83,15 +83,18 @@ export async function newContext(browser, app, options = {}) {
 }
 
 /**
- * Fails when the context saw a third-party request, an uncaught script error, or a console
- * error (CSP violations and failed loads show up there).
+ * What went wrong quietly in a context: third-party requests, uncaught script errors and
+ * console errors (CSP violations and failed loads show up there). `expected` lists patterns
+ * of console errors the test provoked on purpose (a 409 page after losing a seat race).
  */
-export function quietProblems(context) {
+export function quietProblems(context, { expected = [] } = {}) {
   const { blocked, consoleErrors, pageErrors } = context.log;
   const problems = [];
   for (const b of blocked) problems.push(`blocked third-party ${b.type} request ${b.url} (from ${b.page})`);
   for (const e of pageErrors) problems.push(`uncaught script error on ${e.page}: ${e.text}`);
-  for (const e of consoleErrors) problems.push(`console error on ${e.page}: ${e.text}`);
+  for (const e of consoleErrors) {
+    if (!expected.some((pattern) => pattern.test(e.text))) problems.push(`console error on ${e.page}: ${e.text}`);
+  }
   return problems;
 }
 

@@ -87,29 +87,35 @@ export async function someMovie(app) {
 
 /**
  * From a movie page, opens a showtime's seat map by clicking its time (all cities when the
- * chosen city has none). Skips showtimes that are closed for booking or nearly full.
+ * chosen city has none). Skips showtimes that start within `minHoursAhead` hours (a booking
+ * must stay cancellable), are closed for booking, or have too few free seats.
  */
-export async function openFirstShowtime(page, shot = noShot, { seatsNeeded = 2 } = {}) {
-  let pills = page.locator('a.showtime-pill');
-  if ((await pills.count()) === 0) {
+export async function openFirstShowtime(page, shot = noShot, { seatsNeeded = 2, minHoursAhead = 3 } = {}) {
+  if ((await page.locator('a.showtime-pill').count()) === 0) {
     const all = page.getByRole('link', { name: 'All cities' }).first();
     assert.ok(await all.count(), `no showtime on ${page.url()} and no "All cities" link`);
     await all.click();
-    pills = page.locator('a.showtime-pill');
-    await pills.first().waitFor();
+    await page.locator('a.showtime-pill').first().waitFor();
   }
   await shot(page, 'movie-showtimes');
   const movieUrl = page.url();
-  const count = Math.min(await pills.count(), 8);
-  for (let i = 0; i < count; i++) {
+  const earliest = Date.now() + minHoursAhead * 3600_000;
+  const candidates = (await page.locator('a.showtime-pill').evaluateAll((pills) => pills.map((a) => ({
+    href: a.getAttribute('href'),
+    startsAt: Date.parse(a.querySelector('time')?.getAttribute('datetime') || ''),
+  })))).filter((c) => !(c.startsAt < earliest)).slice(0, 6);
+  assert.ok(candidates.length, `no showtime on ${movieUrl} starts ${minHoursAhead} hours or more from now`);
+  for (const [i, { href }] of candidates.entries()) {
     if (i > 0) await page.goto(movieUrl);
-    const pill = page.locator('a.showtime-pill').nth(i);
-    await Promise.all([page.waitForURL('**/showtimes/*/seats'), pill.click()]);
+    await Promise.all([
+      page.waitForURL('**/showtimes/*/seats'),
+      page.locator(`a.showtime-pill[href="${href}"]`).first().click(),
+    ]);
     await page.locator('#seat-form').waitFor();
     const closed = await page.locator('#main > .alert-info').count();
     if (!closed && (await freeSeats(page).count()) >= seatsNeeded) return page.url();
   }
-  assert.fail(`none of the first ${count} showtimes on ${movieUrl} can be booked`);
+  assert.fail(`none of the showtimes ${candidates.map((c) => c.href).join(', ')} on ${movieUrl} can be booked`);
 }
 
 /** Goes straight to the seat map of some showtime of the demo catalogue. */
@@ -197,15 +203,18 @@ export async function assertCheckoutBreakdown(page, seats) {
 
 /**
  * Pays on the checkout page through the development payment gateway and expects the
- * confirmed booking page; returns its URL.
+ * confirmed booking page; returns its URL. `onGateway(page, html)` may inspect the gateway
+ * page (with the HTML the server sent) before paying.
  */
-export async function payOnDevGateway(page, shot = noShot) {
-  await Promise.all([
+export async function payOnDevGateway(page, shot = noShot, { onGateway } = {}) {
+  const [gateway] = await Promise.all([
+    page.waitForResponse((r) => r.request().method() === 'POST' && /\/bookings\/[^/]+\/pay$/.test(new URL(r.url()).pathname)),
     page.waitForURL((url) => !url.pathname.endsWith('/checkout')),
     page.locator('#pay-button').click(),
   ]);
   await page.locator('#dev-pay').waitFor();
   await shot(page, 'development-gateway');
+  if (onGateway) await onGateway(page, await gateway.text());
   await Promise.all([
     page.waitForURL(/\/bookings\/[^/]+$/),
     page.locator('#dev-pay').click(),

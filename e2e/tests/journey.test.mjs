@@ -84,8 +84,12 @@ test('desktop journey with JavaScript: sign up, search, choose seats, pay, ticke
     page.waitForLoadState('load'),
     page.getByRole('button', { name: 'Cancel booking' }).click(),
   ]);
-  await page.locator('.flash, .alert').filter({ hasText: /refund/i }).first().waitFor();
+  const notice = page.locator('.flash, .alert').filter({ hasText: /refund/i }).first();
+  await notice.waitFor();
+  console.log(`after cancelling: "${(await notice.textContent()).trim()}"`);
   await shot(page, 'cancelled-refunded');
+  const refundMail = await waitForMail(app.mailDir, { to: person.email, subject: /refund/i });
+  console.log(`refund mail: "${refundMail.subject}"`);
   await page.goto(bookingUrl);
   const badge = page.locator('.page-header .badge').first();
   assert.match(await badge.getAttribute('class'), /badge-(refunded|cancelled)/, `after cancelling: ${await badge.textContent()}`);

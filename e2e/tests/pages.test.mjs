@@ -6,8 +6,10 @@ import { after, before, test } from 'node:test';
 import { formatViolations, runAxe, validateHtml, weighPage } from '../lib/audit.mjs';
 import { camera, launchBrowser, newContext } from '../lib/browser.mjs';
 import {
-  chooseSeats, holdAndCheckout, openSomeSeatMap, payOnDevGateway, signedInPerson, someMovie,
+  assertHeading, chooseSeats, holdAndCheckout, openSomeSeatMap, payOnDevGateway, signedInPerson,
+  someMovie,
 } from '../lib/flows.mjs';
+import { startFakeRazorpay } from '../lib/fake-razorpay.mjs';
 import { startApp, withServerLog } from '../lib/server.mjs';
 
 const WEIGHT_LIMIT = 150 * 1024;
@@ -127,4 +129,52 @@ test('page weight: under 150 KB without images, and no third-party script', { ti
   assert.deepEqual(thirdPartyScripts.map((s) => `${s.url} on ${s.page}`), [], 'no third-party script in development');
   const blocked = [visitor, member].flatMap((c) => c.log.blocked);
   assert.deepEqual(blocked.map((b) => `${b.type} ${b.url} from ${b.page}`), [], 'no request left this machine');
+});
+
+test('with Razorpay keys, Checkout\'s script is the only third-party script, and only on the pay page', { timeout: 120_000 }, async () => {
+  const razorpay = await startFakeRazorpay();
+  const live = await startApp({
+    name: 'razorpay',
+    env: {
+      RAZORPAY_KEY_ID: 'rzp_test_e2e000000000',
+      RAZORPAY_KEY_SECRET: 'e2e-key-secret-not-real',
+      RAZORPAY_WEBHOOK_SECRET: 'e2e-webhook-secret-not-real',
+      RAZORPAY_API_BASE: razorpay.apiBase,
+    },
+  });
+  const context = await newContext(browser, live);
+  try {
+    await withServerLog(live, async () => {
+      const shot = camera('razorpay-checkout');
+      const page = await context.newPage();
+      await signedInPerson(page, live, 'rzp');
+      await page.goto(live.baseUrl);
+      await openSomeSeatMap(page, live);
+      await chooseSeats(page, 1);
+      await holdAndCheckout(page, shot);
+      await Promise.all([page.waitForURL('**/bookings/*/pay'), page.locator('#pay-button').click()]);
+      await assertHeading(page, 'Pay');
+      await page.waitForLoadState('networkidle');
+      await shot(page, 'razorpay-pay-page');
+      assert.equal(razorpay.orders.length, 1, 'one Razorpay order was created for the booking');
+      assert.equal(await page.locator('#razorpay-open').count(), 1, 'the Razorpay pay button is there');
+
+      const origin = new URL(live.baseUrl).origin;
+      const foreign = [...context.log.requests, ...context.log.blocked]
+        .filter((r) => !r.url.startsWith(`${origin}/`))
+        .map((r) => ({ url: r.url, type: r.type, page: new URL(r.page || 'about:blank').pathname }));
+      const unique = [...new Map(foreign.map((r) => [`${r.url} ${r.page}`, r])).values()];
+      console.log(`third-party requests: ${JSON.stringify(unique)}`);
+      assert.ok(unique.length >= 1, 'the pay page asks for Razorpay Checkout');
+      for (const r of unique) {
+        assert.equal(r.url, RAZORPAY_CHECKOUT_JS, `unexpected third-party request ${r.url} (${r.type})`);
+        assert.equal(r.type, 'script');
+        assert.match(r.page, /^\/bookings\/[^/]+\/pay$/, 'Checkout is loaded only on the pay page');
+      }
+    });
+  } finally {
+    await context.close();
+    await live.stop();
+    await razorpay.stop();
+  }
 });
