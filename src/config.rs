@@ -138,9 +138,7 @@ pub const DEV_SECRET_FILE: &str = ".dev-secret-key";
 impl Config {
     /// Reads the process environment, after loading `.env` when one exists.
     pub fn from_env() -> Result<Self, ConfigError> {
-        let _ = dotenvy::dotenv();
-        let vars: HashMap<String, String> = std::env::vars().collect();
-        Self::from_vars(&vars, Path::new("."))
+        Self::from_vars(&environment(), Path::new("."))
     }
 
     /// Builds the configuration from a map of variables; `workdir` is where the development
@@ -420,7 +418,17 @@ impl Config {
                 .map(split_list)
                 .unwrap_or_default(),
             metrics_token: get("METRICS_TOKEN").map(Secret::new),
-            sentry_dsn: get("SENTRY_DSN").map(str::to_owned),
+            sentry_dsn: match get("SENTRY_DSN") {
+                // Checked here because the Sentry client panics on a malformed DSN.
+                Some(dsn) if dsn.parse::<sentry::types::Dsn>().is_err() => {
+                    return Err(ConfigError::new(
+                        "SENTRY_DSN",
+                        &redact_url(dsn),
+                        "a Sentry DSN such as https://KEY@o0.ingest.sentry.io/0",
+                    ));
+                }
+                dsn => dsn.map(str::to_owned),
+            },
             trusted_proxy_hops: parse_or(
                 "TRUSTED_PROXY_HOPS",
                 get("TRUSTED_PROXY_HOPS"),
@@ -480,6 +488,13 @@ impl Config {
     pub fn secure_cookies(&self) -> bool {
         self.is_production()
     }
+}
+
+/// The process environment, after loading `.env` when one exists (it never overrides a
+/// variable that is already set).
+pub fn environment() -> HashMap<String, String> {
+    let _ = dotenvy::dotenv();
+    std::env::vars().collect()
 }
 
 fn parse_or<T: std::str::FromStr>(

@@ -6,10 +6,12 @@
 pub mod clock;
 pub mod config;
 pub mod db;
+pub mod deploy_check;
 pub mod domain;
 pub mod email;
 pub mod error;
 pub mod jobs;
+pub mod metrics;
 pub mod payments;
 pub mod server;
 pub mod state;

@@ -2,6 +2,7 @@
 //! chosen command. Every failure ends with a one-line explanation and a non-zero exit
 //! status, never a panic trace.
 
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
@@ -28,6 +29,19 @@ enum Command {
     Serve,
     /// Apply pending database migrations (the release phase of a deploy).
     Migrate,
+    /// Check the configuration; with --deploy, audit it for production and list every
+    /// problem (non-zero exit status when there is an error).
+    Check {
+        /// Audit the settings as a production process would run with them.
+        #[arg(long)]
+        deploy: bool,
+    },
+    /// Write a consistent copy of the SQLite database to a new file while the app runs.
+    Backup {
+        /// The file to create; an existing file is never overwritten.
+        #[arg(long, short)]
+        output: PathBuf,
+    },
 }
 
 /// A failed command: what to tell the operator.
@@ -41,6 +55,10 @@ impl<E: std::fmt::Display> From<E> for Failure {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    let command = cli.command.unwrap_or(Command::Serve);
+    if let Command::Check { deploy } = command {
+        return check(deploy);
+    }
     let config = match Config::from_env() {
         Ok(config) => config,
         Err(error) => {
@@ -48,7 +66,9 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    moviebooking::telemetry::init(config.is_production());
+    // Kept until main returns: dropping the guard flushes and ends error reporting.
+    let sentry_guard = moviebooking::telemetry::init_sentry(&config);
+    moviebooking::telemetry::init_with_sentry(config.is_production(), sentry_guard.is_some());
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(runtime) => runtime,
         Err(error) => {
@@ -57,9 +77,11 @@ fn main() -> ExitCode {
         }
     };
     let result = runtime.block_on(async {
-        match cli.command.unwrap_or(Command::Serve) {
+        match command {
             Command::Serve => serve(config).await,
             Command::Migrate => migrate_command(config).await,
+            Command::Backup { output } => backup_command(config, &output).await,
+            Command::Check { .. } => Ok(()),
         }
     });
     match result {
@@ -69,6 +91,53 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// `check [--deploy]`: never stops at the first problem, and never needs the database.
+fn check(deploy: bool) -> ExitCode {
+    let vars = moviebooking::config::environment();
+    if deploy {
+        let report = moviebooking::deploy_check::audit(&vars);
+        print!("{report}");
+        return if report.has_errors() {
+            ExitCode::FAILURE
+        } else {
+            ExitCode::SUCCESS
+        };
+    }
+    match Config::from_vars(&vars, std::path::Path::new(".")) {
+        Ok(config) => {
+            println!(
+                "configuration is valid ({}); run `moviebooking check --deploy` to audit it for production",
+                if config.is_production() {
+                    "production"
+                } else {
+                    "development"
+                }
+            );
+            ExitCode::SUCCESS
+        }
+        Err(error) => {
+            eprintln!("moviebooking: configuration error: {error}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+async fn backup_command(config: Config, output: &std::path::Path) -> Result<(), Failure> {
+    if !config.database_url.starts_with("sqlite:") {
+        return Err(Failure(
+            moviebooking::db::backup::BackupError::Postgres.to_string(),
+        ));
+    }
+    let db = open_db(&config).await?;
+    let bytes = moviebooking::db::backup::sqlite_backup(&db, output).await?;
+    db.close().await;
+    println!(
+        "backup written to {} ({bytes} bytes); restore by pointing DATABASE_URL at a copy of it",
+        output.display()
+    );
+    Ok(())
 }
 
 async fn open_db(config: &Config) -> Result<Db, Failure> {
@@ -85,6 +154,14 @@ async fn migrate_command(config: Config) -> Result<(), Failure> {
 }
 
 async fn serve(config: Config) -> Result<(), Failure> {
+    if config.is_production()
+        && config.database_url.starts_with("sqlite:")
+        && !config.allow_sqlite_in_production
+    {
+        return Err(Failure(
+            "refusing to serve production from SQLite: set DATABASE_URL to PostgreSQL, or ALLOW_SQLITE_IN_PRODUCTION=true for a single process on a persistent disk (see `moviebooking check --deploy`)".into(),
+        ));
+    }
     let db = open_db(&config).await?;
     match migrate::status(&db).await? {
         SchemaStatus::Current => {}

@@ -14,9 +14,21 @@ pub async fn serve(
     listener: TcpListener,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    let app = crate::app(state.clone());
+    serve_router(state, app, listener, shutdown).await
+}
+
+/// Serves `app` (built over `state`) with the background jobs beside it until `shutdown`
+/// resolves; then stops accepting connections, lets in-flight requests finish, stops the
+/// jobs and closes the database pools. Tests serve routers of their own through it.
+pub async fn serve_router(
+    state: AppState,
+    app: axum::Router,
+    listener: TcpListener,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
     let (stop_jobs, jobs_stopped) = watch::channel(false);
     let jobs = crate::jobs::spawn(state.clone(), jobs_stopped);
-    let app = crate::app(state.clone());
     let result = axum::serve(
         listener,
         app.into_make_service_with_connect_info::<SocketAddr>(),

@@ -6,6 +6,7 @@ use crate::clock::Clock;
 use crate::config::Config;
 use crate::db::Db;
 use crate::email::{Mailer, MailerError};
+use crate::metrics::Metrics;
 use crate::payments::Gateway;
 use crate::web::rate_limit::RateLimiter;
 
@@ -18,6 +19,8 @@ pub struct AppState {
     pub limiter: RateLimiter,
     pub mailer: Mailer,
     pub payments: Gateway,
+    /// This app's request metrics (`GET /metrics`).
+    pub metrics: Metrics,
 }
 
 impl AppState {
@@ -35,6 +38,7 @@ impl AppState {
             clock,
             limiter,
             mailer,
+            metrics: Metrics::new(),
         })
     }
 }

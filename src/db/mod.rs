@@ -5,6 +5,7 @@
 //! migrations and the one way to start a read-then-write transaction on either engine.
 //! All SQL of the application lives here and in `domain/`.
 
+pub mod backup;
 pub mod migrate;
 pub mod session_store;
 
@@ -172,6 +173,21 @@ pub fn from_unix(seconds: i64) -> time::OffsetDateTime {
     time::OffsetDateTime::from_unix_timestamp(seconds).unwrap_or(time::OffsetDateTime::UNIX_EPOCH)
 }
 
+/// `$from, $from+1, ...` for `count` values: the placeholder list of an `IN (...)` or a
+/// multi-row `VALUES`, numbered to follow the statement's other parameters.
+pub fn placeholders(from: usize, count: usize) -> String {
+    (from..from + count)
+        .map(|n| format!("${n}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Whether PostgreSQL aborted a transaction only because of a race with another one
+/// (deadlock or serialization failure), so running it again is safe.
+pub fn is_retryable(error: &sqlx::Error) -> bool {
+    matches!(error, sqlx::Error::Database(db) if matches!(db.code().as_deref(), Some("40P01" | "40001")))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -191,19 +207,4 @@ mod tests {
             "sqlite://a.db?mode=ro"
         );
     }
-}
-
-/// `$from, $from+1, ...` for `count` values: the placeholder list of an `IN (...)` or a
-/// multi-row `VALUES`, numbered to follow the statement's other parameters.
-pub fn placeholders(from: usize, count: usize) -> String {
-    (from..from + count)
-        .map(|n| format!("${n}"))
-        .collect::<Vec<_>>()
-        .join(", ")
-}
-
-/// Whether PostgreSQL aborted a transaction only because of a race with another one
-/// (deadlock or serialization failure), so running it again is safe.
-pub fn is_retryable(error: &sqlx::Error) -> bool {
-    matches!(error, sqlx::Error::Database(db) if matches!(db.code().as_deref(), Some("40P01" | "40001")))
 }

@@ -9,6 +9,7 @@ pub mod passwords;
 pub mod payments;
 pub mod pricing;
 pub mod showtimes;
+pub mod stats;
 pub mod tickets;
 pub mod tokens;
 pub mod users;

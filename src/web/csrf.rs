@@ -12,8 +12,8 @@
 //! The Razorpay callback and webhook are exempt: they arrive cross-site by design and are
 //! authenticated by their HMAC signatures instead.
 
-use axum::body::Body;
-use axum::extract::{Request, State};
+use axum::body::{Body, Bytes};
+use axum::extract::{FromRequest, Request, State};
 use axum::http::{HeaderMap, HeaderValue, Method, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
@@ -139,15 +139,17 @@ pub async fn protect(State(state): State<AppState>, request: Request, next: Next
     let token = existing.unwrap_or_else(CsrfToken::generate);
 
     let path = request.uri().path().to_owned();
+    // The API's own front-ends on other origins (CORS_ALLOWED_ORIGINS) are not forgeries.
+    let trusted_origin = crate::web::cors::is_allowed_api_origin(
+        &path,
+        request
+            .headers()
+            .get(header::ORIGIN)
+            .and_then(|v| v.to_str().ok()),
+        &state.config.cors_allowed_origins,
+    );
     let mut request = if is_unsafe(request.method()) && !EXEMPT_PATHS.contains(&path.as_str()) {
-        match verify(
-            request,
-            &token,
-            &state.config.origin(),
-            state.config.body_limit_bytes,
-        )
-        .await
-        {
+        match verify(request, &token, &state.config.origin(), trusted_origin).await {
             Ok(request) => request,
             Err(response) => return response,
         }
@@ -174,9 +176,9 @@ async fn verify(
     request: Request,
     token: &CsrfToken,
     our_origin: &str,
-    body_limit: usize,
+    trusted_origin: bool,
 ) -> Result<Request, Response> {
-    if is_cross_origin(request.headers(), our_origin) {
+    if !trusted_origin && is_cross_origin(request.headers(), our_origin) {
         tracing::warn!(path = %request.uri().path(), "refused a cross-site request");
         return Err(refuse(
             "This request came from another site and was refused.",
@@ -204,11 +206,12 @@ async fn verify(
         };
     }
     if content_type.starts_with("application/x-www-form-urlencoded") {
-        // Read the form to find the token, then hand the same bytes on to the handler.
+        // Read the form to find the token, then hand the same bytes on to the handler. The
+        // `Bytes` extractor honours `DefaultBodyLimit`, so an oversized form is a 413.
         let (parts, body) = request.into_parts();
-        let bytes = axum::body::to_bytes(body, body_limit)
+        let bytes = Bytes::from_request(Request::from_parts(parts.clone(), body), &())
             .await
-            .map_err(|_| AppError::bad_request("The form could not be read.").into_response())?;
+            .map_err(IntoResponse::into_response)?;
         let submitted = form_urlencoded::parse(&bytes)
             .find(|(k, _)| k == FORM_FIELD)
             .map(|(_, v)| v.into_owned());

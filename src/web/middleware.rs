@@ -5,7 +5,7 @@ use axum::body::Body;
 use axum::extract::{Request, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::Next;
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Response};
 use tower_http::request_id::{MakeRequestId, RequestId};
 
 use crate::error::{AppError, ErrorBody};
@@ -111,7 +111,13 @@ pub async fn host_and_https(
                 .path_and_query()
                 .map(|p| p.as_str())
                 .unwrap_or("/");
-            return Redirect::permanent(&state.config.absolute_url(path)).into_response();
+            // 301, as browsers and crawlers expect for the move to HTTPS.
+            return match HeaderValue::from_str(&state.config.absolute_url(path)) {
+                Ok(target) => {
+                    (StatusCode::MOVED_PERMANENTLY, [(header::LOCATION, target)]).into_response()
+                }
+                Err(_) => AppError::bad_request("That address is not valid.").into_response(),
+            };
         }
     }
     next.run(request).await
@@ -288,7 +294,25 @@ pub fn panic_response(panic: Box<dyn std::any::Any + Send + 'static>) -> Respons
 
 #[cfg(test)]
 mod tests {
-    use super::host_allowed;
+    use super::*;
+
+    #[test]
+    fn a_panic_becomes_a_generic_500_that_reveals_nothing() {
+        for payload in [
+            Box::new("index out of bounds: secret detail") as Box<dyn std::any::Any + Send>,
+            Box::new(String::from("formatted secret detail")),
+            Box::new(42_u8),
+        ] {
+            let response = panic_response(payload);
+            assert_eq!(response.status(), StatusCode::INTERNAL_SERVER_ERROR);
+            let body = response
+                .extensions()
+                .get::<ErrorBody>()
+                .expect("rendered later by error_pages");
+            assert_eq!(body.code, "internal_error");
+            assert!(!body.message.contains("secret"), "{}", body.message);
+        }
+    }
 
     #[test]
     fn hosts_match_exactly_or_by_subdomain_pattern() {

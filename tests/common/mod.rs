@@ -11,6 +11,7 @@
 pub mod accounts;
 pub mod booking;
 pub mod razorpay;
+pub mod sessions;
 pub mod smtp_sink;
 
 use std::collections::HashMap;
