@@ -7,6 +7,7 @@ pub mod booking_routes;
 pub mod cors;
 pub mod csrf;
 pub mod health;
+pub mod media;
 pub mod metrics;
 pub mod middleware;
 pub mod page;
@@ -67,6 +68,9 @@ pub fn router(state: AppState) -> Router {
         .merge(booking_routes::routes())
         .merge(pages::account::routes())
         .merge(api::auth::routes())
+        .merge(pages::movies::routes())
+        .merge(media::routes())
+        .merge(api::catalogue::routes())
         .fallback(|| async { crate::error::AppError::NotFound });
     with_middleware(routes, state)
 }
