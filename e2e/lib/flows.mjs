@@ -76,13 +76,20 @@ export async function assertHeading(page, text) {
   assert.ok(actual.includes(text), `expected the page heading to say "${text}" but it says "${actual}" (${page.url()})`);
 }
 
-/** The first movie of the movie list: { slug, title }. */
+/**
+ * A movie that is showing: { slug, title }, the first card of the home page's "Now showing"
+ * (else of the movie list) whose page has a showtime to click.
+ */
 export async function someMovie(app) {
-  const html = await (await fetch(`${app.baseUrl}/movies`)).text();
-  const match = /<h3[^>]*>\s*<a href="\/movies\/([a-z0-9-]+)"[^>]*>([^<]+)<\/a>/.exec(html);
-  assert.ok(match, 'the movie list shows no movie: is the demo catalogue seeded?');
-  const title = match[2].trim().replace(/&amp;/g, '&').replace(/&#39;|&#x27;/g, "'");
-  return { slug: match[1], title };
+  const cards = (html) => [...html.matchAll(/<h3[^>]*>\s*<a href="\/movies\/([a-z0-9-]+)"[^>]*>([^<]+)<\/a>/g)]
+    .map((m) => ({ slug: m[1], title: m[2].trim().replace(/&amp;/g, '&').replace(/&#39;|&#x27;/g, "'") }));
+  const text = async (path) => (await fetch(app.baseUrl + path)).text();
+  const candidates = [...cards(await text('/')), ...cards(await text('/movies'))];
+  assert.ok(candidates.length, 'neither the home page nor the movie list shows a movie: is the demo catalogue seeded?');
+  for (const movie of candidates) {
+    if ((await text(`/movies/${movie.slug}?city=all`)).includes('class="showtime-pill" href=')) return movie;
+  }
+  assert.fail(`none of the movies ${candidates.map((m) => m.slug).join(', ')} has a showtime to book`);
 }
 
 /**
