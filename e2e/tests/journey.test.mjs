@@ -7,8 +7,8 @@ import { camera, launchBrowser, newContext, quietProblems } from '../lib/browser
 import { assertLiveTotal, assertNoHorizontalScroll } from '../lib/checks.mjs';
 import {
   assertCheckoutBreakdown, assertConfirmed, assertHeading, assertQrLoads, chooseSeats,
-  holdAndCheckout, logIn, newPerson, openFirstShowtime, payOnDevGateway, registerAndVerify,
-  someMovie,
+  holdAndCheckout, logIn, newPerson, openFirstShowtime, openSomeSeatMap, payOnDevGateway,
+  registerAndVerify, signedInPerson, someMovie,
 } from '../lib/flows.mjs';
 import { waitForMail } from '../lib/mail.mjs';
 import { startApp, withServerLog } from '../lib/server.mjs';
@@ -170,6 +170,33 @@ test('phone journey at 390x844 with touch: every step fits the screen', { timeou
   await page.goto(`${app.baseUrl}/bookings`);
   await step(page, 'my-bookings');
 
+  assert.deepEqual(quietProblems(context), []);
+  await context.close();
+}));
+
+test('a declined payment keeps the seats held, and paying again confirms', { timeout: 120_000 }, () => withServerLog(app, async () => {
+  const shot = camera('payment-declined');
+  console.log(`screenshots: ${shot.dir}`);
+  const context = await newContext(browser, app);
+  const page = await context.newPage();
+  await signedInPerson(page, app, 'declined');
+  await openSomeSeatMap(page, app);
+  const seats = await chooseSeats(page, 1);
+  await holdAndCheckout(page, shot);
+  const checkout = page.url();
+
+  await Promise.all([page.waitForURL('**/bookings/*/pay'), page.locator('#pay-button').click()]);
+  await page.locator('#dev-fail').waitFor();
+  await Promise.all([page.waitForURL('**/bookings/*/checkout'), page.locator('#dev-fail').click()]);
+  assert.equal(page.url(), checkout, 'back on the same checkout');
+  const message = page.locator('.flash-error, .alert-error').first();
+  await message.waitFor();
+  assert.match(await message.textContent(), /failed/i);
+  assert.match(await message.textContent(), /still held/i);
+  await shot(page, 'payment-failed');
+  await assertCheckoutBreakdown(page, seats);
+
+  await payOnDevGateway(page, shot);
   assert.deepEqual(quietProblems(context), []);
   await context.close();
 }));

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { camera, launchBrowser, newContext, quietProblems } from '../lib/browser.mjs';
 import { assertLiveTotal } from '../lib/checks.mjs';
-import { assertHeading, freeSeats, openSomeSeatMap, signedInPerson } from '../lib/flows.mjs';
+import { assertHeading, freeSeats, holdAndCheckout, openSomeSeatMap, signedInPerson } from '../lib/flows.mjs';
 import { startApp, withServerLog } from '../lib/server.mjs';
 
 let app;
@@ -136,4 +136,37 @@ test('keyboard only: Tab to a seat, Space selects it, Tab to the button, Enter h
 
   assert.deepEqual(quietProblems(context), []);
   await context.close();
+}));
+
+test('with JavaScript, a seat someone else holds turns unavailable on an open seat map without reloading', { timeout: 120_000 }, () => withServerLog(app, async () => {
+  const shot = camera('live-seat-status');
+  console.log(`screenshots: ${shot.dir}`);
+  const contexts = [await newContext(browser, app), await newContext(browser, app)];
+  const [watcher, booker] = await Promise.all(contexts.map((c) => c.newPage()));
+  await signedInPerson(watcher, app, 'watcher');
+  await signedInPerson(booker, app, 'booker');
+  const seatMapUrl = await openSomeSeatMap(watcher, app);
+  await booker.goto(seatMapUrl);
+
+  // The watcher has chosen a seat; the booker holds that very seat.
+  const label = freeSeats(watcher).first();
+  const seatId = await label.getAttribute('data-seat');
+  await label.click();
+  await booker.locator(`label.seat[data-seat="${seatId}"]`).click();
+  await holdAndCheckout(booker);
+
+  // Within a few seconds (the map polls every 4 s) the watcher's map shows it taken.
+  const box = watcher.locator(`label.seat[data-seat="${seatId}"] input`);
+  await assert.doesNotReject(
+    watcher.waitForFunction((el) => el.disabled && !el.checked, await box.elementHandle(), { timeout: 12_000 }),
+    'the seat held elsewhere never became unavailable on the open seat map',
+  );
+  assert.doesNotMatch(await box.getAttribute('aria-label'), /available$/, 'its accessible name no longer says available');
+  assert.match(await watcher.locator('#seat-updates').textContent(), /taken/i, 'the watcher is told the chosen seat was taken');
+  await shot(watcher, 'seat-taken-elsewhere');
+
+  for (const context of contexts) {
+    assert.deepEqual(quietProblems(context), []);
+    await context.close();
+  }
 }));
