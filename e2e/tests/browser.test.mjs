@@ -4,6 +4,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { CHROMIUM_FLAGS, browserCommandLine, launchBrowser, newContext } from '../lib/browser.mjs';
+import { runAxe, validateHtml } from '../lib/audit.mjs';
 import { startApp } from '../lib/server.mjs';
 
 let app;
@@ -40,4 +41,26 @@ test('the browser reaches the app and nothing else', async () => {
   const csp = home.headers()['content-security-policy'] || '';
   assert.match(csp, /script-src 'self'/, 'pages forbid inline and foreign scripts');
   await context.close();
+});
+
+test('the audit tools really find problems (axe runs under the app\'s CSP; vnu reports errors)', { timeout: 60_000 }, async () => {
+  const context = await newContext(browser, app);
+  const page = await context.newPage();
+  await page.goto(app.baseUrl);
+  assert.deepEqual(await runAxe(page), [], 'the home page starts clean');
+  // Break the page on purpose: an image without a text alternative.
+  await page.evaluate(() => {
+    const img = document.createElement('img');
+    img.src = '/static/img/favicon.svg';
+    document.querySelector('main').append(img);
+  });
+  const violations = await runAxe(page);
+  assert.deepEqual(violations.map((v) => v.id), ['image-alt']);
+  await context.close();
+
+  const errors = validateHtml({
+    good: '<!doctype html><html lang="en"><head><title>ok</title></head><body><p>fine</p></body></html>',
+    bad: '<!doctype html><html lang="en"><head><title>bad</title></head><body><div><p>open</span></body></html>',
+  });
+  assert.deepEqual(Object.keys(errors), ['bad'], JSON.stringify(errors));
 });

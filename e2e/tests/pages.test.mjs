@@ -67,20 +67,29 @@ after(async () => {
   await app?.stop();
 });
 
-test('accessibility: no axe-core WCAG 2.1 A/AA violations on the main pages', { timeout: 180_000 }, async () => {
+test('accessibility: no axe-core WCAG 2.1 A/AA violations on the main pages, on a desktop and a phone', { timeout: 180_000 }, async () => {
   const shot = camera('accessibility');
   console.log(`screenshots: ${shot.dir}`);
   const report = [];
-  for (const { name, path, context } of pages) {
-    const page = await context.newPage();
-    const response = await page.goto(app.baseUrl + path);
-    assert.equal(response.status(), 200, `${name} (${path}) answers 200`);
-    await shot(page, name);
-    const violations = await runAxe(page);
-    console.log(`axe ${name.padEnd(13)} ${path}: ${violations.length ? violations.map((v) => `${v.id} x${v.nodes.length}`).join(', ') : 'no violations'}`);
-    if (violations.length) report.push(formatViolations(name, path, violations));
-    await page.close();
+  // The same people on a 390 px phone: the layout (and so contrast, overlap, names) changes.
+  const phone = { viewport: { width: 390, height: 844 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true };
+  const phoneOf = new Map();
+  for (const context of [visitor, member]) {
+    phoneOf.set(context, await newContext(browser, app, { ...phone, storageState: await context.storageState() }));
   }
+  for (const { name, path, context } of pages) {
+    for (const [device, ctx] of [['desktop', context], ['phone', phoneOf.get(context)]]) {
+      const page = await ctx.newPage();
+      const response = await page.goto(app.baseUrl + path);
+      assert.equal(response.status(), 200, `${name} (${path}) answers 200`);
+      await shot(page, `${name}-${device}`);
+      const violations = await runAxe(page);
+      console.log(`axe ${name.padEnd(13)} ${device.padEnd(7)} ${path}: ${violations.length ? violations.map((v) => `${v.id} x${v.nodes.length}`).join(', ') : 'no violations'}`);
+      if (violations.length) report.push(formatViolations(`${name}, ${device}`, path, violations));
+      await page.close();
+    }
+  }
+  for (const ctx of phoneOf.values()) await ctx.close();
   console.log(`axe payment-gateway ${gateway.path}: ${gateway.violations.length ? gateway.violations.map((v) => `${v.id} x${v.nodes.length}`).join(', ') : 'no violations'}`);
   if (gateway.violations.length) report.push(formatViolations('payment-gateway', gateway.path, gateway.violations));
   assert.ok(report.length === 0, `axe-core found WCAG 2.1 A/AA violations:\n${report.join('\n\n')}`);
