@@ -5,6 +5,9 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const HERE = fileURLToPath(new URL('.', import.meta.url));
 
 const require = createRequire(import.meta.url);
 
@@ -51,7 +54,7 @@ export function formatViolations(pageName, url, violations) {
   return lines.join('\n');
 }
 
-export const VNU_JAR = resolve(import.meta.dirname, '..', 'node_modules', 'vnu-jar', 'build', 'dist', 'vnu.jar');
+export const VNU_JAR = resolve(HERE, '..', 'node_modules', 'vnu-jar', 'build', 'dist', 'vnu.jar');
 
 /**
  * Validates several HTML documents in one Java run (`--errors-only`). `docs` maps a page name

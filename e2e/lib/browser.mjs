@@ -5,6 +5,9 @@
 import { mkdirSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { chromium } from 'playwright-core';
+import { fileURLToPath } from 'node:url';
+
+const HERE = fileURLToPath(new URL('.', import.meta.url));
 
 export const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
 
@@ -98,7 +101,7 @@ export function quietProblems(context, { expected = [] } = {}) {
   return problems;
 }
 
-export const SCREENSHOT_ROOT = resolve(import.meta.dirname, '..', 'screenshots');
+export const SCREENSHOT_ROOT = resolve(HERE, '..', 'screenshots');
 
 /**
  * A screenshot camera for one test: `await shot(page, 'checkout')` writes

@@ -8,8 +8,11 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
 
-export const REPO_ROOT = resolve(import.meta.dirname, '..', '..');
+const HERE = fileURLToPath(new URL('.', import.meta.url));
+
+export const REPO_ROOT = resolve(HERE, '..', '..');
 
 /** The binary under test: `MOVIEBOOKING_BIN`, or the debug build of this checkout. */
 export function binaryPath() {
