@@ -126,11 +126,16 @@ impl TestApp {
     /// The app with extra settings (`("HOLD_TTL_SECONDS", "60")`, ...).
     pub async fn spawn_with(settings: &[(&str, &str)]) -> Self {
         let database = TestDatabase::create().await;
-        let app = Self::start(database, settings, Clock::system()).await;
-        moviebooking::db::migrate::run(&app.db)
+        // Migrate before the server (and its background jobs) start, as the release phase
+        // does in production.
+        let db = Db::connect(&database.url, std::time::Duration::from_secs(10))
+            .await
+            .expect("connect to the test database");
+        moviebooking::db::migrate::run(&db)
             .await
             .expect("migrations apply");
-        app
+        db.close().await;
+        Self::start(database, settings, Clock::system()).await
     }
 
     /// The app with settings given as owned strings (e.g. a fake server's address).
