@@ -1,5 +1,5 @@
 // A moviegoer books tickets from sign-up to refund: on a desktop with JavaScript, with
-// JavaScript turned off, and on a phone.
+// JavaScript turned off, on a phone, and after a declined payment.
 
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
@@ -25,7 +25,6 @@ after(async () => {
   await browser?.close();
   await app?.stop();
 });
-
 
 test('desktop journey with JavaScript: sign up, search, choose seats, pay, ticket, cancel with refund', { timeout: 180_000 }, () => withServerLog(app, async () => {
   const shot = camera('journey-desktop');

@@ -21,7 +21,6 @@ after(async () => {
   await app?.stop();
 });
 
-
 test('two people race for the same seat: exactly one gets it, the other is told it was taken', { timeout: 120_000 }, () => withServerLog(app, async () => {
   const shot = camera('seat-race');
   console.log(`screenshots: ${shot.dir}`);
