@@ -158,6 +158,16 @@ pub async fn settle(
     state: &AppState,
     payment: &ProviderPayment,
 ) -> Result<Settlement, sqlx::Error> {
+    let outcome = record_settlement(state, payment).await?;
+    follow_up(state, &outcome).await;
+    Ok(outcome)
+}
+
+/// Settles a payment in the database only; `follow_up` does what must happen next.
+pub async fn record_settlement(
+    state: &AppState,
+    payment: &ProviderPayment,
+) -> Result<Settlement, sqlx::Error> {
     let now = state.clock.now();
     let base_url = state.config.base_url.clone();
     let outcome = payments::settle(
@@ -168,7 +178,17 @@ pub async fn settle(
         |b, amount| tickets::refund_notice(b, amount, &base_url),
     )
     .await?;
-    match &outcome {
+    if let Settlement::Mismatch { .. } = outcome {
+        crate::metrics::record_payment_failure("mismatch");
+    }
+    Ok(outcome)
+}
+
+/// After a settlement committed: send the confirmation, or the refund and its notice. Both
+/// are already queued in the database, so if this process dies here the outbox and refund
+/// jobs finish the work.
+pub async fn follow_up(state: &AppState, outcome: &Settlement) {
+    match outcome {
         Settlement::Confirmed {
             email: Some(id), ..
         } => state.mailer.deliver(*id).await,
@@ -182,7 +202,6 @@ pub async fn settle(
         }
         _ => {}
     }
-    Ok(outcome)
 }
 
 /// Cancels a confirmed booking with a refund under `policy`.

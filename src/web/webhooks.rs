@@ -70,12 +70,18 @@ pub async fn razorpay(
             if let Some(Entity { entity: payment }) = event.payload.payment
                 && payment.status == "captured"
             {
-                flow::settle(&state, &payment).await?;
+                // Razorpay wants an answer within a second: record the settlement now, and
+                // send the email or refund that follows without keeping the webhook waiting
+                // (both are queued in the database, so nothing is lost if this stops).
+                let outcome = flow::record_settlement(&state, &payment).await?;
+                let background = state.clone();
+                tokio::spawn(async move { flow::follow_up(&background, &outcome).await });
             }
         }
         "payment.failed" => {
             if let Some(Entity { entity: payment }) = event.payload.payment {
                 tracing::warn!(payment_id = %payment.id, order_id = ?payment.order_id, "payment failed");
+                crate::metrics::record_payment_failure("failed");
             }
         }
         "refund.processed" | "refund.failed" => {
