@@ -45,6 +45,11 @@ enum Command {
     /// Load the demo catalogue (cities, theatres, screens, movies, a week of showtimes).
     /// Running it again changes nothing.
     SeedDemo,
+    /// Send a test email through the configured backend (and the outbox) to check delivery.
+    SendTestEmail {
+        /// The address to send to.
+        to: String,
+    },
 }
 
 /// A failed command: what to tell the operator.
@@ -86,6 +91,7 @@ fn main() -> ExitCode {
             Command::Backup { output } => backup_command(config, &output).await,
             Command::Check { .. } => Ok(()),
             Command::SeedDemo => seed_demo_command(config).await,
+            Command::SendTestEmail { to } => send_test_email_command(config, &to).await,
         }
     });
     match result {
@@ -169,6 +175,57 @@ async fn seed_demo_command(config: Config) -> Result<(), Failure> {
         .map_err(|e| Failure(format!("seeding the demo catalogue failed: {e}")))?;
     println!("{report}");
     Ok(())
+}
+
+/// `send-test-email TO`: queues one message in the outbox and sends it at once, then says
+/// whether it went out; a failed send stays queued for the background job, like any other.
+async fn send_test_email_command(config: Config, to: &str) -> Result<(), Failure> {
+    let db = open_db(&config).await?;
+    if migrate::status(&db).await? != SchemaStatus::Current {
+        return Err(Failure(
+            "the database schema is not up to date; run `moviebooking migrate` first".into(),
+        ));
+    }
+    let to = to.trim();
+    if to.parse::<lettre::Address>().is_err() {
+        return Err(Failure(format!("{to:?} is not an email address")));
+    }
+    let clock = Clock::system();
+    let mailer = moviebooking::email::Mailer::new(&config, db.clone(), clock.clone())?;
+    let email = moviebooking::domain::outbox::NewEmail {
+        to: to.to_owned(),
+        subject: "moviebooking test email".into(),
+        text: format!(
+            "This is a test message from moviebooking at {}.",
+            config.base_url
+        ),
+        html: format!(
+            "<p>This is a test message from moviebooking at {}.</p>",
+            config.base_url
+        ),
+        kind: "test".into(),
+        dedupe_key: None,
+        user_id: None,
+        booking_id: None,
+        attachments: Vec::new(),
+    };
+    let mut conn = db.writer().acquire().await?;
+    let id = moviebooking::domain::outbox::enqueue(&mut conn, &email, clock.unix_now())
+        .await?
+        .ok_or_else(|| Failure("the message was not queued".into()))?;
+    drop(conn);
+    mailer.deliver(id).await;
+    match moviebooking::domain::outbox::status_of(&db, id).await? {
+        Some((status, _)) if status == "sent" => {
+            println!("sent a test email to {to} (outbox message {id})");
+            Ok(())
+        }
+        Some((status, error)) => Err(Failure(format!(
+            "the test email to {to} was not sent (outbox message {id} is {status}): {}",
+            error.unwrap_or_else(|| "no error recorded".into())
+        ))),
+        None => Err(Failure("the test email disappeared from the outbox".into())),
+    }
 }
 
 async fn serve(config: Config) -> Result<(), Failure> {

@@ -1190,3 +1190,39 @@ fn the_procfile_starts_commands_the_binary_has() {
     }
     assert_eq!(kinds, ["release", "web"]);
 }
+
+#[test]
+fn send_test_email_delivers_through_the_outbox_and_names_a_bad_address() {
+    let dir = tempfile::tempdir().unwrap();
+    let database = format!("sqlite://{}", dir.path().join("mail.db").display());
+    let mail_dir = dir.path().join("mail");
+    let mail_dir_text = mail_dir.display().to_string();
+    let env = [
+        ("DATABASE_URL", database.as_str()),
+        ("EMAIL_BACKEND", "file"),
+        ("EMAIL_FILE_DIR", mail_dir_text.as_str()),
+    ];
+    assert!(run_binary(dir.path(), &env, &["migrate"]).status.success());
+
+    let output = run_binary(dir.path(), &env, &["send-test-email", "ops@example.com"]);
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(
+        stdout.contains("sent a test email to ops@example.com"),
+        "{stdout}"
+    );
+    let mails: Vec<String> = std::fs::read_dir(&mail_dir)
+        .unwrap()
+        .filter_map(|e| std::fs::read_to_string(e.unwrap().path()).ok())
+        .collect();
+    assert_eq!(mails.len(), 1);
+    assert!(mails[0].contains("ops@example.com") && mails[0].contains("moviebooking test email"));
+
+    let output = run_binary(dir.path(), &env, &["send-test-email", "not an address"]);
+    assert!(!output.status.success());
+    assert!(String::from_utf8_lossy(&output.stderr).contains("is not an email address"));
+}

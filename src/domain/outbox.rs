@@ -114,6 +114,14 @@ pub async fn enqueue(
     .await
 }
 
+/// Where a message stands: its status (`queued`, `sent`, `failed`) and its last error.
+pub async fn status_of(db: &Db, id: i64) -> Result<Option<(String, Option<String>)>, sqlx::Error> {
+    sqlx::query_as("SELECT status, last_error FROM email_outbox WHERE id = $1")
+        .bind(id)
+        .fetch_optional(db.writer())
+        .await
+}
+
 /// A queued message as loaded for sending.
 #[derive(Debug, Clone)]
 pub struct Queued {
