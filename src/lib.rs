@@ -13,6 +13,7 @@ pub mod error;
 pub mod jobs;
 pub mod metrics;
 pub mod payments;
+pub mod seed;
 pub mod server;
 pub mod state;
 pub mod telemetry;

@@ -54,6 +54,9 @@ enum Command {
         #[arg(long)]
         password_stdin: bool,
     },
+    /// Load the demo catalogue (cities, theatres, screens, movies, a week of showtimes).
+    /// Running it again changes nothing.
+    SeedDemo,
 }
 
 /// A failed command: what to tell the operator.
@@ -99,6 +102,7 @@ fn main() -> ExitCode {
                 password_stdin,
             } => create_staff(config, &email, &name, password_stdin).await,
             Command::Check { .. } => Ok(()),
+            Command::SeedDemo => seed_demo_command(config).await,
         }
     });
     match result {
@@ -277,6 +281,20 @@ async fn migrate_command(config: Config) -> Result<(), Failure> {
     Ok(())
 }
 
+async fn seed_demo_command(config: Config) -> Result<(), Failure> {
+    let db = open_db(&config).await?;
+    if migrate::status(&db).await? != SchemaStatus::Current {
+        return Err(Failure(
+            "the database schema is not up to date; run `moviebooking migrate` first".into(),
+        ));
+    }
+    let report = moviebooking::seed::seed_demo(&db, Clock::system().now())
+        .await
+        .map_err(|e| Failure(format!("seeding the demo catalogue failed: {e}")))?;
+    println!("{report}");
+    Ok(())
+}
+
 async fn serve(config: Config) -> Result<(), Failure> {
     if config.is_production()
         && config.database_url.starts_with("sqlite:")
@@ -302,9 +320,17 @@ async fn serve(config: Config) -> Result<(), Failure> {
             )));
         }
     }
+    let clock = Clock::system();
+    // `cargo run` on a fresh clone shows a catalogue to browse and book.
+    if !config.is_production() && moviebooking::domain::catalogue::count_movies(&db).await? == 0 {
+        let report = moviebooking::seed::seed_demo(&db, clock.now())
+            .await
+            .map_err(|e| Failure(format!("seeding the demo catalogue failed: {e}")))?;
+        tracing::info!(%report, "empty development database: loaded the demo catalogue");
+    }
     let addr = config.listen_addr();
     let base_url = config.base_url.clone();
-    let state = AppState::new(config, db, Clock::system())?;
+    let state = AppState::new(config, db, clock)?;
     let listener = tokio::net::TcpListener::bind(addr)
         .await
         .map_err(|e| Failure(format!("could not listen on {addr}: {e}")))?;

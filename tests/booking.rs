@@ -163,7 +163,8 @@ async fn expiry_racing_with_new_claims_never_leaves_a_seat_in_two_live_bookings(
         app.state.clock.advance(time::Duration::seconds(31));
         let barrier = Arc::new(Barrier::new(4));
         let mut claims = Vec::new();
-        for visitor in visitors[1..].iter().cloned() {
+        for visitor in &visitors[1..] {
+            let visitor = visitor.clone();
             let barrier = barrier.clone();
             let showtime = show.showtime_id;
             claims.push(tokio::spawn(async move {

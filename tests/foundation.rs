@@ -301,6 +301,7 @@ fn production_refuses_to_serve_on_a_schema_older_than_the_binary() {
             ("RAZORPAY_WEBHOOK_SECRET", "secret-two"),
             ("EMAIL_BACKEND", "log"),
             ("BIND_ADDR", "127.0.0.1"),
+            ("ALLOW_SQLITE_IN_PRODUCTION", "true"),
         ])
         .arg("serve")
         .output()

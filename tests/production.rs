@@ -1252,7 +1252,8 @@ async fn a_backup_taken_while_serving_holds_the_data_and_restores() {
     .map(|(k, v)| (k.to_owned(), v))
     .collect();
     let config = moviebooking::config::Config::from_vars(&vars, dir.path()).unwrap();
-    let state = moviebooking::AppState::new(config, restored, moviebooking::clock::Clock::system());
+    let state = moviebooking::AppState::new(config, restored, moviebooking::clock::Clock::system())
+        .unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}/readyz", listener.local_addr().unwrap());
     tokio::spawn(moviebooking::server::serve(

@@ -12,6 +12,7 @@ pub mod outbox;
 pub mod passwords;
 pub mod payments;
 pub mod pricing;
+pub mod screens;
 pub mod showtimes;
 pub mod stats;
 pub mod tickets;

@@ -1,12 +1,289 @@
-//! Showtimes: a movie on a screen at a time.
+//! Showtimes: a movie on a screen at a time, with a price per seat category.
+//!
+//! Times are stored as UTC Unix seconds and shown in the theatre's own timezone. The one
+//! rule of scheduling, that two running showtimes never overlap on one screen (the film
+//! plus the cleaning buffer after it), is checked inside the creating transaction after
+//! the screen's row is locked, so two staff members scheduling at once cannot both win.
 
-use sqlx::Row;
-use time::OffsetDateTime;
+use std::collections::{BTreeMap, HashSet};
+use std::fmt;
 
-use crate::db::{Db, from_unix};
+use serde::Serialize;
+use sqlx::{AnyConnection, Row};
+use time::{Date, OffsetDateTime};
+use time_tz::OffsetDateTimeExt;
 
-/// A showtime with what is needed to show and book it.
+use crate::db::{Db, from_unix, unix};
+use crate::domain::catalogue::DEFAULT_TIMEZONE;
+use crate::error::FieldErrors;
+
+/// Minutes kept free after every showtime to clean the auditorium.
+pub const CLEANING_BUFFER_MINUTES: i64 = 20;
+
+/// The highest price of one seat we accept (₹10,000), to catch a misplaced zero.
+pub const MAX_PRICE_PAISE: i64 = 1_000_000;
+
+/// How a showtime is projected.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+pub enum Format {
+    #[serde(rename = "2D")]
+    TwoD,
+    #[serde(rename = "3D")]
+    ThreeD,
+    #[serde(rename = "IMAX")]
+    Imax,
+    #[serde(rename = "4DX")]
+    FourDx,
+}
+
+impl Format {
+    pub const ALL: [Format; 4] = [Self::TwoD, Self::ThreeD, Self::Imax, Self::FourDx];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::TwoD => "2D",
+            Self::ThreeD => "3D",
+            Self::Imax => "IMAX",
+            Self::FourDx => "4DX",
+        }
+    }
+
+    pub fn parse(value: &str) -> Option<Self> {
+        Self::ALL
+            .into_iter()
+            .find(|f| f.as_str().eq_ignore_ascii_case(value.trim()))
+    }
+
+    /// Reads a stored format; anything unknown is shown as 2D.
+    fn from_db(value: &str) -> Self {
+        Self::parse(value).unwrap_or(Self::TwoD)
+    }
+}
+
+impl fmt::Display for Format {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The price of one seat category for a showtime.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NewPrice {
+    pub category_id: i64,
+    pub price_paise: i64,
+}
+
+/// A showtime to schedule. Every seat category of the screen needs a price.
 #[derive(Debug, Clone)]
+pub struct NewShowtime {
+    pub movie_id: i64,
+    pub screen_id: i64,
+    pub starts_at: OffsetDateTime,
+    pub language: String,
+    pub format: Format,
+    pub prices: Vec<NewPrice>,
+}
+
+/// The running showtime a new one would overlap.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Clash {
+    pub showtime_id: i64,
+    pub movie_title: String,
+    pub screen_name: String,
+    /// In the theatre's timezone.
+    pub starts_at: OffsetDateTime,
+    /// In the theatre's timezone; includes the cleaning buffer.
+    pub ends_at: OffsetDateTime,
+}
+
+impl fmt::Display for Clash {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{} is already showing \u{201c}{}\u{201d} from {} until {} (showtime {}, including cleaning)",
+            self.screen_name,
+            self.movie_title,
+            format_local(self.starts_at),
+            format_time(self.ends_at),
+            self.showtime_id
+        )
+    }
+}
+
+/// Why a showtime could not be scheduled.
+#[derive(Debug, thiserror::Error)]
+pub enum ShowtimeError {
+    #[error("please correct the highlighted fields")]
+    Invalid(FieldErrors),
+    #[error("there is no such movie")]
+    UnknownMovie,
+    #[error("there is no such screen")]
+    UnknownScreen,
+    #[error("{0}")]
+    Overlap(Clash),
+    #[error("database error: {0}")]
+    Database(#[from] sqlx::Error),
+}
+
+fn invalid(field: &str, message: impl Into<String>) -> ShowtimeError {
+    ShowtimeError::Invalid(FieldErrors::from([(field.to_owned(), message.into())]))
+}
+
+/// Schedules a showtime: ends at start + runtime + cleaning buffer, must start after `now`,
+/// must not overlap a running showtime on the same screen, and needs a price for every
+/// seat category of the screen. Returns the new showtime's id.
+pub async fn create_showtime(
+    db: &Db,
+    new: &NewShowtime,
+    now: OffsetDateTime,
+) -> Result<i64, ShowtimeError> {
+    let mut tx = db.begin_write().await?;
+    let id = create_showtime_in(&mut tx, new, now).await?;
+    tx.commit().await?;
+    Ok(id)
+}
+
+/// `create_showtime` inside a transaction the caller owns (started with `begin_write`).
+pub(crate) async fn create_showtime_in(
+    conn: &mut AnyConnection,
+    new: &NewShowtime,
+    now: OffsetDateTime,
+) -> Result<i64, ShowtimeError> {
+    if new.starts_at <= now {
+        return Err(invalid(
+            "starts_at",
+            "The showtime must start in the future.",
+        ));
+    }
+    let language = new.language.trim();
+    if language.is_empty() {
+        return Err(invalid("language", "Choose the language of this showtime."));
+    }
+    let mut seen = HashSet::new();
+    for price in &new.prices {
+        if !(1..=MAX_PRICE_PAISE).contains(&price.price_paise) {
+            return Err(invalid(
+                "prices",
+                "Each price must be between ₹0.01 and ₹10,000.",
+            ));
+        }
+        if !seen.insert(price.category_id) {
+            return Err(invalid("prices", "A seat category is priced twice."));
+        }
+    }
+
+    // Lock the screen's row first: on PostgreSQL a second creation for this screen waits
+    // here until the first commits, then sees its showtime in the overlap check. (SQLite's
+    // BEGIN IMMEDIATE has already serialised all writers.)
+    let locked = sqlx::query("UPDATE screens SET updated_at = $1 WHERE id = $2")
+        .bind(unix(now))
+        .bind(new.screen_id)
+        .execute(&mut *conn)
+        .await?;
+    if locked.rows_affected() == 0 {
+        return Err(ShowtimeError::UnknownScreen);
+    }
+
+    let runtime: Option<i64> =
+        sqlx::query_scalar("SELECT runtime_minutes FROM movies WHERE id = $1")
+            .bind(new.movie_id)
+            .fetch_optional(&mut *conn)
+            .await?;
+    let Some(runtime) = runtime else {
+        return Err(ShowtimeError::UnknownMovie);
+    };
+    let speaks: Option<i64> =
+        sqlx::query_scalar("SELECT 1 FROM movie_languages WHERE movie_id = $1 AND language = $2")
+            .bind(new.movie_id)
+            .bind(language)
+            .fetch_optional(&mut *conn)
+            .await?;
+    if speaks.is_none() {
+        return Err(invalid(
+            "language",
+            format!("The movie is not available in {language}."),
+        ));
+    }
+
+    let categories: Vec<i64> =
+        sqlx::query_scalar("SELECT id FROM seat_categories WHERE screen_id = $1")
+            .bind(new.screen_id)
+            .fetch_all(&mut *conn)
+            .await?;
+    let priced: HashSet<i64> = new.prices.iter().map(|p| p.category_id).collect();
+    let expected: HashSet<i64> = categories.into_iter().collect();
+    if priced != expected {
+        return Err(invalid(
+            "prices",
+            "Give exactly one price for every seat category of the screen.",
+        ));
+    }
+
+    let starts = unix(new.starts_at);
+    let ends = starts + (runtime + CLEANING_BUFFER_MINUTES) * 60;
+    let clash = sqlx::query(
+        "SELECT s.id, s.starts_at, s.ends_at, m.title, sc.name AS screen_name, t.timezone \
+         FROM showtimes s \
+         JOIN movies m ON m.id = s.movie_id \
+         JOIN screens sc ON sc.id = s.screen_id \
+         JOIN theatres t ON t.id = sc.theatre_id \
+         WHERE s.screen_id = $1 AND s.is_cancelled = 0 AND s.starts_at < $3 AND s.ends_at > $2 \
+         ORDER BY s.starts_at LIMIT 1",
+    )
+    .bind(new.screen_id)
+    .bind(starts)
+    .bind(ends)
+    .fetch_optional(&mut *conn)
+    .await?;
+    if let Some(row) = clash {
+        let timezone: String = row.try_get("timezone")?;
+        return Err(ShowtimeError::Overlap(Clash {
+            showtime_id: row.try_get("id")?,
+            movie_title: row.try_get("title")?,
+            screen_name: row.try_get("screen_name")?,
+            starts_at: local_time(from_unix(row.try_get("starts_at")?), &timezone),
+            ends_at: local_time(from_unix(row.try_get("ends_at")?), &timezone),
+        }));
+    }
+
+    let id: i64 = sqlx::query_scalar(
+        "INSERT INTO showtimes (movie_id, screen_id, starts_at, ends_at, language, format, \
+         is_cancelled, created_at) VALUES ($1, $2, $3, $4, $5, $6, 0, $7) RETURNING id",
+    )
+    .bind(new.movie_id)
+    .bind(new.screen_id)
+    .bind(starts)
+    .bind(ends)
+    .bind(language)
+    .bind(new.format.as_str())
+    .bind(unix(now))
+    .fetch_one(&mut *conn)
+    .await?;
+    for price in &new.prices {
+        sqlx::query(
+            "INSERT INTO showtime_prices (showtime_id, category_id, price_paise) VALUES ($1, $2, $3)",
+        )
+        .bind(id)
+        .bind(price.category_id)
+        .bind(price.price_paise)
+        .execute(&mut *conn)
+        .await?;
+    }
+    Ok(id)
+}
+
+/// Marks a showtime cancelled (its slot becomes free). Returns whether it was running.
+pub async fn cancel_showtime(db: &Db, id: i64) -> Result<bool, sqlx::Error> {
+    let done =
+        sqlx::query("UPDATE showtimes SET is_cancelled = 1 WHERE id = $1 AND is_cancelled = 0")
+            .bind(id)
+            .execute(db.writer())
+            .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// One showtime with where and what it is, for the seat map, booking and tickets.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ShowtimeDetail {
     pub id: i64,
     pub movie_id: i64,
@@ -17,62 +294,367 @@ pub struct ShowtimeDetail {
     pub theatre_id: i64,
     pub theatre_name: String,
     pub city_name: String,
+    /// The theatre's IANA timezone.
     pub timezone: String,
+    /// UTC; `local_starts_at()` gives the theatre's local time.
+    #[serde(with = "time::serde::rfc3339")]
     pub starts_at: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339")]
     pub ends_at: OffsetDateTime,
     pub language: String,
-    pub format: String,
+    pub format: Format,
     pub is_cancelled: bool,
 }
 
+impl ShowtimeDetail {
+    pub fn local_starts_at(&self) -> OffsetDateTime {
+        local_time(self.starts_at, &self.timezone)
+    }
+
+    /// `Sat 28 Nov, 7:30 PM` in the theatre's timezone.
+    pub fn starts_display(&self) -> String {
+        format_local(self.local_starts_at())
+    }
+}
+
+/// The showtime with this id, cancelled or not.
 pub async fn find_showtime(db: &Db, id: i64) -> Result<Option<ShowtimeDetail>, sqlx::Error> {
     let row = sqlx::query(
-        "SELECT st.id, st.movie_id, m.title, m.slug, st.screen_id, sc.name AS screen_name, \
-         t.id AS theatre_id, t.name AS theatre_name, c.name AS city_name, t.timezone, \
-         st.starts_at, st.ends_at, st.language, st.format, st.is_cancelled \
-         FROM showtimes st JOIN movies m ON m.id = st.movie_id \
-         JOIN screens sc ON sc.id = st.screen_id JOIN theatres t ON t.id = sc.theatre_id \
-         JOIN cities c ON c.id = t.city_id WHERE st.id = $1",
+        "SELECT s.id, s.movie_id, m.title AS movie_title, m.slug AS movie_slug, \
+         s.screen_id, sc.name AS screen_name, t.id AS theatre_id, t.name AS theatre_name, \
+         c.name AS city_name, t.timezone, s.starts_at, s.ends_at, s.language, s.format, \
+         s.is_cancelled \
+         FROM showtimes s \
+         JOIN movies m ON m.id = s.movie_id \
+         JOIN screens sc ON sc.id = s.screen_id \
+         JOIN theatres t ON t.id = sc.theatre_id \
+         JOIN cities c ON c.id = t.city_id \
+         WHERE s.id = $1",
     )
     .bind(id)
     .fetch_optional(db.reader())
     .await?;
-    row.map(|r| {
-        Ok(ShowtimeDetail {
-            id: r.try_get("id")?,
-            movie_id: r.try_get("movie_id")?,
-            movie_title: r.try_get("title")?,
-            movie_slug: r.try_get("slug")?,
-            screen_id: r.try_get("screen_id")?,
-            screen_name: r.try_get("screen_name")?,
-            theatre_id: r.try_get("theatre_id")?,
-            theatre_name: r.try_get("theatre_name")?,
-            city_name: r.try_get("city_name")?,
-            timezone: r.try_get("timezone")?,
-            starts_at: from_unix(r.try_get("starts_at")?),
-            ends_at: from_unix(r.try_get("ends_at")?),
-            language: r.try_get("language")?,
-            format: r.try_get("format")?,
-            is_cancelled: r.try_get::<i64, _>("is_cancelled")? != 0,
-        })
-    })
-    .transpose()
+    let Some(row) = row else { return Ok(None) };
+    Ok(Some(ShowtimeDetail {
+        id: row.try_get("id")?,
+        movie_id: row.try_get("movie_id")?,
+        movie_title: row.try_get("movie_title")?,
+        movie_slug: row.try_get("movie_slug")?,
+        screen_id: row.try_get("screen_id")?,
+        screen_name: row.try_get("screen_name")?,
+        theatre_id: row.try_get("theatre_id")?,
+        theatre_name: row.try_get("theatre_name")?,
+        city_name: row.try_get("city_name")?,
+        timezone: row.try_get("timezone")?,
+        starts_at: from_unix(row.try_get("starts_at")?),
+        ends_at: from_unix(row.try_get("ends_at")?),
+        language: row.try_get("language")?,
+        format: Format::from_db(&row.try_get::<String, _>("format")?),
+        is_cancelled: row.try_get::<i64, _>("is_cancelled")? != 0,
+    }))
 }
 
-/// `at` in the theatre's time zone (UTC when the zone is unknown).
-pub fn local_time(at: OffsetDateTime, timezone: &str) -> OffsetDateTime {
-    use time_tz::{OffsetDateTimeExt, timezones};
-    match timezones::get_by_name(timezone) {
-        Some(tz) => at.to_timezone(tz),
-        None => at,
+/// The price of one seat category of a showtime.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CategoryPrice {
+    pub category_id: i64,
+    pub code: String,
+    pub name: String,
+    pub rank: i64,
+    pub price_paise: i64,
+}
+
+/// The prices of a showtime, cheapest category first.
+pub async fn prices_of(db: &Db, showtime_id: i64) -> Result<Vec<CategoryPrice>, sqlx::Error> {
+    let rows: Vec<(i64, String, String, i64, i64)> = sqlx::query_as(
+        "SELECT c.id, c.code, c.name, c.rank, p.price_paise FROM showtime_prices p \
+         JOIN seat_categories c ON c.id = p.category_id \
+         WHERE p.showtime_id = $1 ORDER BY c.rank, c.code",
+    )
+    .bind(showtime_id)
+    .fetch_all(db.reader())
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(
+            |(category_id, code, name, rank, price_paise)| CategoryPrice {
+                category_id,
+                code,
+                name,
+                rank,
+                price_paise,
+            },
+        )
+        .collect())
+}
+
+/// A UTC time as the wall clock in `timezone` shows it (an unknown zone counts as
+/// `DEFAULT_TIMEZONE`, the zone every theatre has unless set otherwise).
+pub fn local_time(starts_at: OffsetDateTime, timezone: &str) -> OffsetDateTime {
+    match time_tz::timezones::get_by_name(timezone)
+        .or_else(|| time_tz::timezones::get_by_name(DEFAULT_TIMEZONE))
+    {
+        Some(tz) => starts_at.to_timezone(tz),
+        None => starts_at,
     }
 }
 
-/// "Sat 28 Nov, 7:30 PM" in the theatre's time zone.
-pub fn format_local(at: OffsetDateTime, timezone: &str) -> String {
-    let local = local_time(at, timezone);
-    let format = time::macros::format_description!(
-        "[weekday repr:short] [day padding:none] [month repr:short], [hour repr:12 padding:none]:[minute] [period]"
+/// `Sat 28 Nov, 7:30 PM` (of a time already in local time).
+pub fn format_local(t: OffsetDateTime) -> String {
+    format!("{}, {}", format_day(t), format_time(t))
+}
+
+/// `Sat 28 Nov, 7:30 PM` for a UTC time, on the wall clock of `timezone`.
+pub fn format_in_zone(at: OffsetDateTime, timezone: &str) -> String {
+    format_local(local_time(at, timezone))
+}
+
+/// `7:30 PM`.
+pub fn format_time(t: OffsetDateTime) -> String {
+    t.format(time::macros::format_description!(
+        "[hour repr:12 padding:none]:[minute] [period]"
+    ))
+    .unwrap_or_default()
+}
+
+/// `Sat 28 Nov`.
+pub fn format_day(t: OffsetDateTime) -> String {
+    format_date(t.date())
+}
+
+/// `Sat 28 Nov`.
+pub fn format_date(d: Date) -> String {
+    d.format(time::macros::format_description!(
+        "[weekday repr:short] [day padding:none] [month repr:short]"
+    ))
+    .unwrap_or_default()
+}
+
+/// An upcoming showtime as the movie page and the API list it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ShowtimeSummary {
+    pub id: i64,
+    /// In the theatre's timezone.
+    pub starts_at: OffsetDateTime,
+    pub ends_at: OffsetDateTime,
+    pub language: String,
+    pub format: Format,
+    pub theatre_id: i64,
+    pub theatre_name: String,
+    pub city_name: String,
+    pub city_slug: String,
+    pub screen_id: i64,
+    pub screen_name: String,
+    /// Sellable seats (not blocked) minus live claims.
+    pub available_seats: i64,
+    /// The cheapest category's price.
+    pub min_price_paise: Option<i64>,
+}
+
+impl ShowtimeSummary {
+    /// `7:30 PM`.
+    pub fn time_display(&self) -> String {
+        format_time(self.starts_at)
+    }
+
+    /// RFC 3339 with the local offset, for `<time datetime>` and the API.
+    pub fn starts_rfc3339(&self) -> String {
+        self.starts_at
+            .format(&time::format_description::well_known::Rfc3339)
+            .unwrap_or_default()
+    }
+}
+
+/// Upcoming running showtimes of a movie (in one city, when given), soonest first, with
+/// free seats and the lowest price, in one statement.
+pub async fn upcoming_for_movie(
+    db: &Db,
+    movie_id: i64,
+    city_slug: Option<&str>,
+    now: OffsetDateTime,
+    limit: i64,
+) -> Result<Vec<ShowtimeSummary>, sqlx::Error> {
+    let city_condition = if city_slug.is_some() {
+        " AND c.slug = $3"
+    } else {
+        ""
+    };
+    // The showtimes and the capacity of their screens are computed once each, as
+    // materialised steps: without statistics (a fresh database) PostgreSQL otherwise
+    // re-counts the seats for every showtime row.
+    let sql = format!(
+        "WITH upcoming AS MATERIALIZED ( \
+             SELECT s.id, s.screen_id, s.starts_at, s.ends_at, s.language, s.format \
+             FROM showtimes s \
+             WHERE s.movie_id = $1 AND s.is_cancelled = 0 AND s.starts_at > $2 \
+         ), capacity AS MATERIALIZED ( \
+             SELECT se.screen_id, COUNT(*) AS n FROM seats se \
+             WHERE se.kind <> 'blocked' AND se.screen_id IN (SELECT screen_id FROM upcoming) \
+             GROUP BY se.screen_id \
+         ) \
+         SELECT u.id, u.starts_at, u.ends_at, u.language, u.format, \
+         t.id AS theatre_id, t.name AS theatre_name, t.timezone, \
+         c.name AS city_name, c.slug AS city_slug, sc.id AS screen_id, sc.name AS screen_name, \
+         cap.n - (SELECT COUNT(*) FROM seat_claims cl WHERE cl.showtime_id = u.id \
+                  AND (cl.expires_at IS NULL OR cl.expires_at > $2)) AS available_seats, \
+         (SELECT MIN(pr.price_paise) FROM showtime_prices pr WHERE pr.showtime_id = u.id) \
+             AS min_price_paise \
+         FROM upcoming u \
+         JOIN screens sc ON sc.id = u.screen_id \
+         JOIN theatres t ON t.id = sc.theatre_id \
+         JOIN cities c ON c.id = t.city_id \
+         JOIN capacity cap ON cap.screen_id = u.screen_id \
+         WHERE 1 = 1{city_condition} \
+         ORDER BY u.starts_at, t.name, u.id LIMIT {limit}",
+        limit = limit.clamp(1, 2000)
     );
-    local.format(format).unwrap_or_default()
+    let mut query = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(movie_id)
+        .bind(unix(now));
+    if let Some(city) = city_slug {
+        query = query.bind(crate::domain::catalogue::lookup_text(city));
+    }
+    let rows = query.fetch_all(db.reader()).await?;
+    rows.iter()
+        .map(|row| {
+            let timezone: String = row.try_get("timezone")?;
+            Ok(ShowtimeSummary {
+                id: row.try_get("id")?,
+                starts_at: local_time(from_unix(row.try_get("starts_at")?), &timezone),
+                ends_at: local_time(from_unix(row.try_get("ends_at")?), &timezone),
+                language: row.try_get("language")?,
+                format: Format::from_db(&row.try_get::<String, _>("format")?),
+                theatre_id: row.try_get("theatre_id")?,
+                theatre_name: row.try_get("theatre_name")?,
+                city_name: row.try_get("city_name")?,
+                city_slug: row.try_get("city_slug")?,
+                screen_id: row.try_get("screen_id")?,
+                screen_name: row.try_get("screen_name")?,
+                available_seats: row.try_get::<i64, _>("available_seats")?.max(0),
+                min_price_paise: row.try_get("min_price_paise")?,
+            })
+        })
+        .collect()
+}
+
+/// Showtimes of one theatre on one day.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TheatreGroup {
+    pub theatre_id: i64,
+    pub theatre_name: String,
+    pub city_name: String,
+    pub showtimes: Vec<ShowtimeSummary>,
+}
+
+/// Showtimes of one local date, by theatre.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DateGroup {
+    pub date: Date,
+    /// `Sat 28 Nov`.
+    pub label: String,
+    pub theatres: Vec<TheatreGroup>,
+}
+
+/// Groups showtimes by local date (ascending), then theatre (by name), each theatre's
+/// showtimes by start time.
+pub fn group_by_date_and_theatre(showtimes: Vec<ShowtimeSummary>) -> Vec<DateGroup> {
+    let mut by_date: BTreeMap<Date, BTreeMap<(String, i64), TheatreGroup>> = BTreeMap::new();
+    for showtime in showtimes {
+        let theatres = by_date.entry(showtime.starts_at.date()).or_default();
+        let group = theatres
+            .entry((showtime.theatre_name.clone(), showtime.theatre_id))
+            .or_insert_with(|| TheatreGroup {
+                theatre_id: showtime.theatre_id,
+                theatre_name: showtime.theatre_name.clone(),
+                city_name: showtime.city_name.clone(),
+                showtimes: Vec::new(),
+            });
+        group.showtimes.push(showtime);
+    }
+    by_date
+        .into_iter()
+        .map(|(date, theatres)| DateGroup {
+            date,
+            label: format_date(date),
+            theatres: theatres
+                .into_values()
+                .map(|mut group| {
+                    group.showtimes.sort_by_key(|s| (s.starts_at, s.id));
+                    group
+                })
+                .collect(),
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use time::macros::datetime;
+
+    #[test]
+    fn fourteen_hundred_utc_is_half_past_seven_in_kolkata() {
+        let local = local_time(datetime!(2026-11-28 14:00 UTC), "Asia/Kolkata");
+        assert_eq!(format_time(local), "7:30 PM");
+        assert_eq!(format_local(local), "Sat 28 Nov, 7:30 PM");
+    }
+
+    #[test]
+    fn an_unknown_timezone_falls_back_to_india() {
+        let local = local_time(datetime!(2026-11-28 03:00 UTC), "Mars/Olympus");
+        assert_eq!(format_time(local), "8:30 AM");
+    }
+
+    #[test]
+    fn other_zones_convert_too() {
+        let local = local_time(datetime!(2026-07-01 12:00 UTC), "Europe/London");
+        assert_eq!(format_time(local), "1:00 PM");
+    }
+
+    #[test]
+    fn formats_parse_in_any_case() {
+        assert_eq!(Format::parse("imax"), Some(Format::Imax));
+        assert_eq!(Format::parse("4dx"), Some(Format::FourDx));
+        assert_eq!(Format::parse("5D"), None);
+    }
+
+    fn summary(id: i64, theatre: &str, starts: OffsetDateTime) -> ShowtimeSummary {
+        ShowtimeSummary {
+            id,
+            starts_at: local_time(starts, "Asia/Kolkata"),
+            ends_at: local_time(starts, "Asia/Kolkata"),
+            language: "Hindi".into(),
+            format: Format::TwoD,
+            theatre_id: theatre.len() as i64,
+            theatre_name: theatre.into(),
+            city_name: "Mumbai".into(),
+            city_slug: "mumbai".into(),
+            screen_id: 1,
+            screen_name: "Audi 1".into(),
+            available_seats: 10,
+            min_price_paise: Some(15000),
+        }
+    }
+
+    #[test]
+    fn grouping_uses_the_local_date_then_the_theatre() {
+        let groups = group_by_date_and_theatre(vec![
+            // 20:00 UTC on the 27th is already the 28th in Kolkata.
+            summary(1, "Zenith", datetime!(2026-11-27 20:00 UTC)),
+            summary(2, "Apex", datetime!(2026-11-28 10:00 UTC)),
+            summary(3, "Apex", datetime!(2026-11-28 04:00 UTC)),
+            summary(4, "Apex", datetime!(2026-11-27 10:00 UTC)),
+        ]);
+        assert_eq!(groups.len(), 2);
+        assert_eq!(groups[0].label, "Fri 27 Nov");
+        assert_eq!(groups[1].label, "Sat 28 Nov");
+        let names: Vec<_> = groups[1].theatres.iter().map(|t| &t.theatre_name).collect();
+        assert_eq!(names, ["Apex", "Zenith"]);
+        let apex: Vec<_> = groups[1].theatres[0]
+            .showtimes
+            .iter()
+            .map(|s| s.id)
+            .collect();
+        assert_eq!(apex, [3, 2], "by start time within a theatre");
+    }
 }

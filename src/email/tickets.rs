@@ -27,7 +27,7 @@ impl<'a> TicketFacts<'a> {
     fn new(booking: &'a Booking, base_url: &Url) -> Self {
         Self {
             booking,
-            local_start: showtimes::format_local(booking.starts_at, &booking.timezone),
+            local_start: showtimes::format_in_zone(booking.starts_at, &booking.timezone),
             seats: booking.seat_labels(),
             seats_total: format_rupees(booking.amount.seats_paise),
             fee: format_rupees(booking.amount.fee_paise),

@@ -159,7 +159,14 @@ pub async fn protect(State(state): State<AppState>, request: Request, next: Next
 
     request.extensions_mut().insert(token.clone());
     let mut response = next.run(request).await;
-    if issue_cookie {
+    // Only pages carry forms. Static files, posters and JSON are cached publicly and must
+    // not set a cookie.
+    let is_page = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("text/html"));
+    if issue_cookie && is_page {
         let secure_attr = if secure { "; Secure" } else { "" };
         let cookie = format!(
             "{name}={}; Path=/; HttpOnly; SameSite=Lax; Max-Age=31449600{secure_attr}",

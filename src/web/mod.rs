@@ -8,6 +8,7 @@ pub mod booking_routes;
 pub mod cors;
 pub mod csrf;
 pub mod health;
+pub mod media;
 pub mod metrics;
 pub mod middleware;
 pub mod page;
@@ -68,6 +69,9 @@ pub fn router(state: AppState) -> Router {
         .merge(booking_routes::routes())
         .merge(pages::account::routes())
         .merge(api::auth::routes())
+        .merge(pages::movies::routes())
+        .merge(media::routes())
+        .merge(api::catalogue::routes())
         .merge(admin::routes())
         .fallback(|| async { crate::error::AppError::NotFound });
     with_middleware(routes, state)

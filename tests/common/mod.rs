@@ -10,6 +10,8 @@
 
 pub mod accounts;
 pub mod booking;
+pub mod catalogue;
+pub mod query_count;
 pub mod razorpay;
 pub mod sessions;
 pub mod smtp_sink;

@@ -17,7 +17,7 @@ use crate::domain::bookings::{self, Booking, Status, Viewer};
 use crate::domain::email_log;
 use crate::domain::payments::{self, RefundError, RefundPolicy};
 use crate::domain::pricing::format_rupees;
-use crate::domain::showtimes::format_local;
+use crate::domain::showtimes::format_in_zone;
 use crate::domain::tokens::random_token;
 use crate::error::{AppError, AppResult};
 use crate::payments::flow;
@@ -65,7 +65,7 @@ impl From<BookingRow> for ListRow {
         Self {
             starts: format!(
                 "{} · {}",
-                format_local(b.starts_at, &b.timezone),
+                format_in_zone(b.starts_at, &b.timezone),
                 b.theatre_name
             ),
             status: b.status.as_str(),
@@ -261,7 +261,7 @@ async fn detail_page(
     let audit = super::audit::rows(audit::list(&state.db, &filter, 50, 0).await?);
     render(BookingPage {
         page,
-        starts: format_local(b.starts_at, &b.timezone),
+        starts: format_in_zone(b.starts_at, &b.timezone),
         created: utc(&b.created_at),
         total: format_rupees(b.amount.total_paise),
         seats: b

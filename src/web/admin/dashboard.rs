@@ -9,7 +9,7 @@ use axum::response::Response;
 use super::render;
 use crate::domain::dashboard::{self, DayRevenue};
 use crate::domain::pricing::format_rupees;
-use crate::domain::showtimes::format_local;
+use crate::domain::showtimes::format_in_zone;
 use crate::error::AppResult;
 use crate::state::AppState;
 use crate::web::auth::StaffUser;
@@ -106,7 +106,7 @@ pub async fn show(
             .iter()
             .map(|o| OccupancyRow {
                 showtime_id: o.showtime_id,
-                starts: format_local(o.starts_at, &o.timezone),
+                starts: format_in_zone(o.starts_at, &o.timezone),
                 movie: o.movie_title.clone(),
                 place: format!("{} · {}", o.theatre_name, o.screen_name),
                 booked: o.booked,

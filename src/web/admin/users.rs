@@ -12,7 +12,7 @@ use super::{ConfirmPage, PER_PAGE, Pager, confirmed, query_string, render, see_o
 use crate::domain::audit::{self, Filter};
 use crate::domain::bookings;
 use crate::domain::pricing::format_rupees;
-use crate::domain::showtimes::format_local;
+use crate::domain::showtimes::format_in_zone;
 use crate::domain::user_admin::{self, Flag, UserAdminError, UserRow};
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
@@ -100,7 +100,7 @@ pub async fn detail(
         .await?
         .into_iter()
         .map(|b| UserBooking {
-            starts: format_local(b.starts_at, &b.timezone),
+            starts: format_in_zone(b.starts_at, &b.timezone),
             status: b.status.as_str(),
             total: format_rupees(b.amount.total_paise),
             public_id: b.public_id,

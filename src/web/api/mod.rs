@@ -3,4 +3,5 @@
 
 pub mod auth;
 pub mod bookings;
+pub mod catalogue;
 pub mod payments;

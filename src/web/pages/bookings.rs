@@ -54,7 +54,7 @@ impl BookingView {
             theatre: booking.theatre_name.clone(),
             screen: booking.screen_name.clone(),
             city: booking.city_name.clone(),
-            local_start: showtimes::format_local(booking.starts_at, &booking.timezone),
+            local_start: showtimes::format_in_zone(booking.starts_at, &booking.timezone),
             seats: booking
                 .seats
                 .iter()
@@ -72,7 +72,7 @@ impl BookingView {
             tax: format_rupees(booking.amount.tax_paise),
             total: format_rupees(booking.amount.total_paise),
             hold_deadline_unix: booking.hold_expires_at.unix_timestamp(),
-            hold_deadline_local: showtimes::format_local(
+            hold_deadline_local: showtimes::format_in_zone(
                 booking.hold_expires_at,
                 &booking.timezone,
             ),

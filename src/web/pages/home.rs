@@ -1,4 +1,4 @@
-//! The home page and the city switcher.
+//! The home page (what is on in the visitor's city, what is coming) and the city switcher.
 
 use askama::Template;
 use axum::Form;
@@ -7,19 +7,45 @@ use axum::response::{Html, IntoResponse, Redirect};
 use serde::Deserialize;
 use tower_sessions::Session;
 
-use crate::domain::catalogue;
+use crate::domain::catalogue::{self, City, Shelves};
 use crate::error::AppResult;
 use crate::state::AppState;
 use crate::web::page::{CITY_KEY, Page, flash};
+
+/// Movies per shelf on the home page.
+const SHELF_SIZE: u64 = 12;
 
 #[derive(Template)]
 #[template(path = "home.html")]
 struct HomePage {
     page: Page,
+    cities: Vec<City>,
+    /// The visitor's city, if they chose one that still exists.
+    city: Option<City>,
+    shelves: Shelves,
 }
 
-pub async fn show(page: Page) -> AppResult<Html<String>> {
-    Ok(Html(HomePage { page }.render()?))
+/// `GET /`.
+pub async fn show(State(state): State<AppState>, page: Page) -> AppResult<Html<String>> {
+    let cities = catalogue::list_cities(&state.db).await?;
+    let city = page
+        .city
+        .as_ref()
+        .and_then(|slug| cities.iter().find(|c| &c.slug == slug).cloned());
+    let shelves = catalogue::shelves(
+        &state.db,
+        city.as_ref().map(|c| c.slug.as_str()),
+        state.clock.now(),
+        SHELF_SIZE,
+    )
+    .await?;
+    let template = HomePage {
+        page,
+        cities,
+        city,
+        shelves,
+    };
+    Ok(Html(template.render()?))
 }
 
 #[derive(Deserialize)]

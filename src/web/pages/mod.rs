@@ -3,5 +3,6 @@
 pub mod account;
 pub mod bookings;
 pub mod home;
+pub mod movies;
 pub mod payments;
 pub mod seat_map;

@@ -164,7 +164,7 @@ async fn render(
         .err()
         .map(|e| e.to_string());
     let template = SeatMapPage {
-        local_start: showtimes::format_local(showtime.starts_at, &showtime.timezone),
+        local_start: showtimes::format_in_zone(showtime.starts_at, &showtime.timezone),
         rows: build_rows(&seats, selected),
         legend: build_legend(&seats),
         has_wheelchair: seats.iter().any(|s| s.kind == "wheelchair"),
