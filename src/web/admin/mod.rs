@@ -59,6 +59,8 @@ pub fn routes() -> Router<AppState> {
         .route("/admin/users/{id}/staff", post(users::set_staff))
         .route("/admin/emails", get(emails::list))
         .route("/admin/emails/{id}/retry", post(emails::retry))
+        // A wrong method would otherwise answer 405 and admit that the path exists.
+        .method_not_allowed_fallback(|| async { crate::error::AppError::NotFound })
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
 }
 

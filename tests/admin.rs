@@ -1,0 +1,520 @@
+//! The staff admin pages: nobody but staff can reach any of them, `create-staff` works from
+//! the real binary, and each page and action does what it says and leaves an audit entry.
+
+mod common;
+
+use std::io::Write;
+use std::process::{Command, Stdio};
+
+use common::accounts::{create_user, login};
+use common::booking::{booking_status, hold, logged_in_visitors};
+use common::catalogue::seed_small_showtime;
+use common::razorpay::FakeRazorpay;
+use common::{Browser, TestApp, location};
+use moviebooking::web::admin::ADMIN_ROUTES;
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+const PASSWORD: &str = "tickets-for-two";
+
+struct World {
+    app: TestApp,
+    fake: FakeRazorpay,
+    staff: Browser,
+    staff_id: i64,
+}
+
+async fn world() -> World {
+    let fake = FakeRazorpay::start().await;
+    let mut settings = fake.settings();
+    settings.push(("RATE_LIMITS".into(), "off".into()));
+    let app = TestApp::spawn_with_owned(settings).await;
+    let staff_id = create_user(&app, "boss@example.com", PASSWORD, true).await;
+    let staff = app.browser();
+    login(&staff, "boss@example.com", PASSWORD).await;
+    World {
+        app,
+        fake,
+        staff,
+        staff_id,
+    }
+}
+
+/// A confirmed, paid booking of a fresh showtime: (owner's browser, public id).
+async fn confirmed_booking(w: &World) -> (Browser, String) {
+    let show = seed_small_showtime(&w.app).await;
+    let visitor = logged_in_visitors(&w.app, 1).await.remove(0);
+    let (status, body) = hold(&visitor, show.showtime_id, &show.seat_ids[0..2]).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let booking = body["booking"]["id"].as_str().unwrap().to_owned();
+    let response = visitor
+        .post_json(&format!("/api/v1/bookings/{booking}/payment"), &json!({}))
+        .await;
+    let order: Value = response.json().await.unwrap();
+    let order_id = order["order_id"].as_str().unwrap();
+    let payment = w.fake.pay(order_id);
+    let signature = FakeRazorpay::checkout_signature(order_id, &payment);
+    let response = visitor
+        .post_json(
+            &format!("/api/v1/bookings/{booking}/payment/verify"),
+            &json!({ "razorpay_order_id": order_id, "razorpay_payment_id": payment, "razorpay_signature": signature }),
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(booking_status(&w.app, &booking).await, "confirmed");
+    (visitor, booking)
+}
+
+async fn scalar(app: &TestApp, sql: &'static str, arg: &str) -> i64 {
+    sqlx::query_scalar(sql)
+        .bind(arg)
+        .fetch_one(app.db.reader())
+        .await
+        .unwrap()
+}
+
+async fn audit_count(app: &TestApp, action: &str) -> i64 {
+    scalar(
+        app,
+        "SELECT COUNT(*) FROM audit_log WHERE action = $1",
+        action,
+    )
+    .await
+}
+
+/// The page a redirect points to, as the browser would load it next.
+async fn follow(browser: &Browser, response: reqwest::Response) -> String {
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    browser.get_text(&location(&response)).await.1
+}
+
+fn concrete(path: &str) -> String {
+    path.replace("{public_id}", "no-such-booking")
+        .replace("{id}", "1")
+}
+
+#[tokio::test]
+async fn every_admin_route_is_404_for_visitors_and_ordinary_users_on_get_and_post() {
+    let app = TestApp::spawn().await;
+    create_user(&app, "someone@example.com", PASSWORD, false).await;
+    let user = app.browser();
+    login(&user, "someone@example.com", PASSWORD).await;
+    let anonymous = app.browser();
+    for (who, browser) in [("anonymous", &anonymous), ("user", &user)] {
+        for (_, path) in ADMIN_ROUTES {
+            let path = concrete(path);
+            let get = browser.get(&path).await.status();
+            assert_eq!(get, StatusCode::NOT_FOUND, "GET {path} as {who}");
+            let post = browser
+                .post_form(&path, &[("confirm", "yes"), ("value", "off")])
+                .await
+                .status();
+            assert_eq!(post, StatusCode::NOT_FOUND, "POST {path} as {who}");
+        }
+    }
+    // The 404 is the generic one: nothing says the admin area exists.
+    let (_, body) = anonymous.get_text("/admin").await;
+    assert!(!body.contains("Dashboard"));
+}
+
+#[tokio::test]
+async fn staff_reach_every_admin_page() {
+    let w = world().await;
+    let (_, booking) = confirmed_booking(&w).await;
+    for (method, path) in ADMIN_ROUTES.iter().filter(|(m, _)| *m == "GET") {
+        let path = path
+            .replace("{public_id}", &booking)
+            .replace("{id}", &w.staff_id.to_string());
+        let (status, body) = w.staff.get_text(&path).await;
+        assert_eq!(status, StatusCode::OK, "{method} {path}: {body}");
+        assert!(body.contains("admin-layout"), "{path}");
+        assert!(!body.contains(" style="), "{path}: no inline styles (CSP)");
+    }
+}
+
+fn create_staff(app: &TestApp, email: &str, name: &str, stdin: &str) -> std::process::Output {
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_moviebooking"))
+        .current_dir(dir.path())
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("DATABASE_URL", &app.state.config.database_url)
+        .args([
+            "create-staff",
+            "--email",
+            email,
+            "--name",
+            name,
+            "--password-stdin",
+        ])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(stdin.as_bytes())
+        .unwrap();
+    child.wait_with_output().unwrap()
+}
+
+#[tokio::test]
+async fn create_staff_makes_a_verified_staff_account_or_promotes_an_existing_one() {
+    let app = TestApp::spawn().await;
+    let output = create_staff(
+        &app,
+        "Admin@Example.com",
+        "Ada Admin",
+        "a-long-staff-pass\n",
+    );
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(
+        stdout.contains("created staff account admin@example.com"),
+        "{stdout}"
+    );
+    // The new account can log in at once and reach the admin pages.
+    let browser = app.browser();
+    login(&browser, "admin@example.com", "a-long-staff-pass").await;
+    assert_eq!(browser.get("/admin").await.status(), StatusCode::OK);
+    assert_eq!(audit_count(&app, "user.create_staff").await, 1);
+
+    // An existing moviegoer is promoted; their password is left alone.
+    create_user(&app, "moviegoer@example.com", PASSWORD, false).await;
+    let output = create_staff(&app, "moviegoer@example.com", "Ignored", "");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success(), "{stdout}");
+    assert!(stdout.contains("is now a staff member"), "{stdout}");
+    let promoted = app.browser();
+    login(&promoted, "moviegoer@example.com", PASSWORD).await;
+    assert_eq!(promoted.get("/admin").await.status(), StatusCode::OK);
+    assert_eq!(audit_count(&app, "user.grant_staff").await, 1);
+
+    // Running it again changes nothing and says so.
+    let output = create_staff(&app, "moviegoer@example.com", "Ignored", "");
+    assert!(String::from_utf8_lossy(&output.stdout).contains("already a staff member"));
+
+    // A weak password is refused with the rule, and nothing is created.
+    let output = create_staff(&app, "weak@example.com", "Weak", "short\n");
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("password"), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert_eq!(
+        scalar(
+            &app,
+            "SELECT COUNT(*) FROM users WHERE email = $1",
+            "weak@example.com"
+        )
+        .await,
+        0
+    );
+}
+
+#[tokio::test]
+async fn the_dashboard_counts_todays_sales_occupancy_and_what_needs_attention() {
+    let w = world().await;
+    let (_, booking) = confirmed_booking(&w).await;
+    let total = scalar(
+        &w.app,
+        "SELECT total_paise FROM bookings WHERE public_id = $1",
+        &booking,
+    )
+    .await;
+    sqlx::query(
+        "INSERT INTO email_outbox (recipient, subject, body_text, body_html, kind, status, attempts, \
+         last_error, next_attempt_at, created_at) VALUES ('x@example.com', 'Hi', 't', 'h', 'test', \
+         'failed', 8, 'smtp down', 0, 0)",
+    )
+    .execute(w.app.db.writer())
+    .await
+    .unwrap();
+    let (status, body) = w.staff.get_text("/admin").await;
+    assert_eq!(status, StatusCode::OK);
+    let rupees = moviebooking::domain::pricing::format_rupees(total);
+    assert!(
+        body.contains("id=\"stat-today-bookings\">1 bookings"),
+        "{body}"
+    );
+    assert!(body.contains(&format!("id=\"stat-today-revenue\">{rupees}")));
+    assert!(body.contains("id=\"stat-failed-emails\">1<"));
+    // Two of the 30 seats of the showtime are booked.
+    assert!(body.contains("2 / 30"), "{body}");
+    // The chart is inline SVG with one bar per day.
+    assert_eq!(body.matches("<rect ").count(), 14);
+}
+
+#[tokio::test]
+async fn staff_find_bookings_by_code_email_title_date_and_status() {
+    let w = world().await;
+    let (_, booking) = confirmed_booking(&w).await;
+    let code: String = sqlx::query_scalar("SELECT code FROM bookings WHERE public_id = $1")
+        .bind(&booking)
+        .fetch_one(w.app.db.reader())
+        .await
+        .unwrap();
+    let (_, other) = confirmed_booking(&w).await;
+    let (status, body) = w
+        .staff
+        .get_text(&format!("/admin/bookings?code={}", code.to_lowercase()))
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(body.contains(&booking) && !body.contains(&other), "{body}");
+    let (_, body) = w
+        .staff
+        .get_text("/admin/bookings?title=fixture+movie&status=confirmed")
+        .await;
+    assert!(body.contains(&booking) && body.contains(&other));
+    let (_, body) = w.staff.get_text("/admin/bookings?status=refunded").await;
+    assert!(!body.contains(&booking));
+    let (_, body) = w.staff.get_text("/admin/bookings?date=2001-01-01").await;
+    assert!(!body.contains(&booking));
+
+    // A date that is not a date is an error next to the field, with the value kept.
+    let (status, body) = w
+        .staff
+        .get_text("/admin/bookings?date=tomorrow&email=ann")
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(body.contains("id=\"date-error\""), "{body}");
+    assert!(body.contains("value=\"tomorrow\"") && body.contains("value=\"ann\""));
+
+    // The detail page shows seats, the payment and the confirmation email.
+    let (status, body) = w
+        .staff
+        .get_text(&format!("/admin/bookings/{booking}"))
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(body.contains("A1") || body.contains("Seat"), "{body}");
+    assert!(body.contains("captured"), "{body}");
+    assert!(body.contains("Your tickets for"), "{body}");
+    assert_eq!(
+        w.staff.get("/admin/bookings/nope").await.status(),
+        StatusCode::NOT_FOUND
+    );
+}
+
+#[tokio::test]
+async fn a_refund_needs_a_reason_and_a_confirmation_then_refunds_once_with_an_audit_entry() {
+    let w = world().await;
+    let (_, booking) = confirmed_booking(&w).await;
+    let path = format!("/admin/bookings/{booking}/refund");
+
+    let response = w.staff.post_form(&path, &[("reason", "  ")]).await;
+    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let body = response.text().await.unwrap();
+    assert!(body.contains("id=\"reason-error\""), "{body}");
+    assert_eq!(booking_status(&w.app, &booking).await, "confirmed");
+
+    // First step: a confirmation page, nothing refunded yet.
+    let response = w
+        .staff
+        .post_form(&path, &[("reason", "Projector broke")])
+        .await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let body = response.text().await.unwrap();
+    assert!(body.contains("name=\"confirm\" value=\"yes\""), "{body}");
+    assert!(body.contains("Projector broke"));
+    assert_eq!(booking_status(&w.app, &booking).await, "confirmed");
+
+    let response = w
+        .staff
+        .post_form(&path, &[("reason", "Projector broke"), ("confirm", "yes")])
+        .await;
+    let page = follow(&w.staff, response).await;
+    assert!(page.contains("is refunded"), "{page}");
+    assert_eq!(booking_status(&w.app, &booking).await, "refunded");
+    assert_eq!(w.fake.refunds().len(), 1);
+    let total = scalar(
+        &w.app,
+        "SELECT total_paise FROM bookings WHERE public_id = $1",
+        &booking,
+    )
+    .await;
+    assert_eq!(w.fake.refunds()[0].amount, total, "a full refund");
+    assert!(
+        page.contains("Projector broke"),
+        "the refund and its reason are listed"
+    );
+    assert!(page.contains("booking.refund"), "the audit trail shows it");
+
+    // Doing it again refunds nothing more.
+    let response = w
+        .staff
+        .post_form(&path, &[("reason", "Again"), ("confirm", "yes")])
+        .await;
+    let page = follow(&w.staff, response).await;
+    assert!(
+        page.contains("Only confirmed bookings can be refunded"),
+        "{page}"
+    );
+    assert_eq!(w.fake.refunds().len(), 1);
+    assert_eq!(audit_count(&w.app, "booking.refund").await, 1);
+}
+
+async fn sent_confirmations(app: &TestApp, booking: &str) -> i64 {
+    scalar(
+        app,
+        "SELECT COUNT(*) FROM email_outbox o JOIN bookings b ON b.id = o.booking_id \
+         WHERE b.public_id = $1 AND o.kind = 'booking_confirmed' AND o.status = 'sent'",
+        booking,
+    )
+    .await
+}
+
+#[tokio::test]
+async fn resending_a_confirmation_queues_and_sends_a_new_email() {
+    let w = world().await;
+    let (_, booking) = confirmed_booking(&w).await;
+    assert_eq!(sent_confirmations(&w.app, &booking).await, 1);
+    let response = w
+        .staff
+        .post_form(&format!("/admin/bookings/{booking}/resend"), &[])
+        .await;
+    let page = follow(&w.staff, response).await;
+    assert!(page.contains("sent again"), "{page}");
+    assert_eq!(sent_confirmations(&w.app, &booking).await, 2);
+    assert_eq!(audit_count(&w.app, "booking.resend_confirmation").await, 1);
+    let (_, audit) = w.staff.get_text("/admin/audit?action=booking.").await;
+    assert!(audit.contains("booking.resend_confirmation"), "{audit}");
+}
+
+#[tokio::test]
+async fn deactivating_a_user_is_confirmed_ends_their_sessions_and_is_audited() {
+    let w = world().await;
+    let ann_id = create_user(&w.app, "ann@example.com", PASSWORD, false).await;
+    let ann = w.app.browser();
+    login(&ann, "ann@example.com", PASSWORD).await;
+    assert_eq!(ann.get("/accounts/profile").await.status(), StatusCode::OK);
+
+    let (_, list) = w.staff.get_text("/admin/users?q=ANN@").await;
+    assert!(list.contains(&format!("/admin/users/{ann_id}")));
+    assert!(!list.contains(&format!("/admin/users/{}\"", w.staff_id)));
+    let (_, detail) = w.staff.get_text(&format!("/admin/users/{ann_id}")).await;
+    assert!(detail.contains("Deactivate"));
+
+    let path = format!("/admin/users/{ann_id}/active");
+    let response = w.staff.post_form(&path, &[("value", "off")]).await;
+    assert_eq!(
+        response.status(),
+        StatusCode::OK,
+        "a confirmation page first"
+    );
+    assert!(
+        response
+            .text()
+            .await
+            .unwrap()
+            .contains("logged out everywhere")
+    );
+    assert_eq!(ann.get("/accounts/profile").await.status(), StatusCode::OK);
+
+    let response = w
+        .staff
+        .post_form(&path, &[("value", "off"), ("confirm", "yes")])
+        .await;
+    let page = follow(&w.staff, response).await;
+    assert!(page.contains("is deactivated"), "{page}");
+    assert_eq!(
+        ann.get("/accounts/profile").await.status(),
+        StatusCode::SEE_OTHER,
+        "Ann's session is gone"
+    );
+    assert!(page.contains("user.deactivate"), "{page}");
+
+    // Reactivation needs no confirmation.
+    let response = w.staff.post_form(&path, &[("value", "on")]).await;
+    assert!(follow(&w.staff, response).await.contains("is active again"));
+    assert_eq!(audit_count(&w.app, "user.deactivate").await, 1);
+    assert_eq!(audit_count(&w.app, "user.activate").await, 1);
+}
+
+#[tokio::test]
+async fn staff_rights_are_granted_and_revoked_but_never_on_oneself() {
+    let w = world().await;
+    let bob_id = create_user(&w.app, "bob@example.com", PASSWORD, false).await;
+    let bob = w.app.browser();
+    login(&bob, "bob@example.com", PASSWORD).await;
+    assert_eq!(bob.get("/admin").await.status(), StatusCode::NOT_FOUND);
+
+    let path = format!("/admin/users/{bob_id}/staff");
+    let response = w
+        .staff
+        .post_form(&path, &[("value", "on"), ("confirm", "yes")])
+        .await;
+    assert!(follow(&w.staff, response).await.contains("is now staff"));
+    assert_eq!(bob.get("/admin").await.status(), StatusCode::OK);
+    let response = w
+        .staff
+        .post_form(&path, &[("value", "off"), ("confirm", "yes")])
+        .await;
+    assert!(
+        follow(&w.staff, response)
+            .await
+            .contains("is no longer staff")
+    );
+    assert_eq!(bob.get("/admin").await.status(), StatusCode::NOT_FOUND);
+
+    for action in ["staff", "active"] {
+        let response = w
+            .staff
+            .post_form(
+                &format!("/admin/users/{}/{action}", w.staff_id),
+                &[("value", "off"), ("confirm", "yes")],
+            )
+            .await;
+        let page = follow(&w.staff, response).await;
+        assert!(
+            page.contains("You cannot change your own account"),
+            "{page}"
+        );
+    }
+    assert_eq!(w.staff.get("/admin").await.status(), StatusCode::OK);
+    assert_eq!(audit_count(&w.app, "user.grant_staff").await, 1);
+    assert_eq!(audit_count(&w.app, "user.revoke_staff").await, 1);
+    let response = w.staff.post_form(&path, &[("value", "maybe")]).await;
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+}
+
+#[tokio::test]
+async fn a_failed_email_is_listed_and_retried_now() {
+    let w = world().await;
+    let id: i64 = sqlx::query_scalar(
+        "INSERT INTO email_outbox (recipient, subject, body_text, body_html, kind, status, attempts, \
+         last_error, next_attempt_at, created_at) VALUES ('carol@example.com', 'Your receipt', 'Hello', \
+         '<p>Hello</p>', 'test', 'failed', 8, 'smtp said no', 0, 0) RETURNING id",
+    )
+    .fetch_one(w.app.db.writer())
+    .await
+    .unwrap();
+    let (_, list) = w.staff.get_text("/admin/emails?status=failed").await;
+    assert!(
+        list.contains("carol@example.com") && list.contains("smtp said no"),
+        "{list}"
+    );
+    assert!(list.contains(&format!("/admin/emails/{id}/retry")));
+
+    let response = w
+        .staff
+        .post_form(&format!("/admin/emails/{id}/retry"), &[])
+        .await;
+    let page = follow(&w.staff, response).await;
+    assert!(page.contains(&format!("Email #{id} was sent")), "{page}");
+    assert!(w.app.mails().iter().any(|m| m.contains("Your receipt")));
+    assert_eq!(audit_count(&w.app, "email.retry").await, 1);
+
+    // A sent email is not sent twice.
+    let response = w
+        .staff
+        .post_form(&format!("/admin/emails/{id}/retry"), &[])
+        .await;
+    assert!(follow(&w.staff, response).await.contains("already sent"));
+    assert_eq!(audit_count(&w.app, "email.retry").await, 1);
+}
