@@ -43,8 +43,13 @@ async fn world() -> World {
 /// A confirmed, paid booking of a fresh showtime: (owner's browser, public id).
 async fn confirmed_booking(w: &World) -> (Browser, String) {
     let show = seed_small_showtime(&w.app).await;
+    confirmed_booking_on(w, show.showtime_id, &show.seat_ids[0..2]).await
+}
+
+/// A confirmed, paid booking of `seats` of a showtime.
+async fn confirmed_booking_on(w: &World, showtime_id: i64, seats: &[i64]) -> (Browser, String) {
     let visitor = logged_in_visitors(&w.app, 1).await.remove(0);
-    let (status, body) = hold(&visitor, show.showtime_id, &show.seat_ids[0..2]).await;
+    let (status, body) = hold(&visitor, showtime_id, seats).await;
     assert_eq!(status, StatusCode::CREATED, "{body}");
     let booking = body["booking"]["id"].as_str().unwrap().to_owned();
     let response = visitor
@@ -132,13 +137,23 @@ async fn staff_reach_every_admin_page() {
     }
 }
 
-fn create_staff(app: &TestApp, email: &str, name: &str, stdin: &str) -> std::process::Output {
+/// Runs `create-staff --password-stdin` off the test's runtime, so that the app under test
+/// keeps serving (and finishing its own writes) while the command runs.
+async fn create_staff(app: &TestApp, email: &str, name: &str, stdin: &str) -> std::process::Output {
+    let url = app.state.config.database_url.clone();
+    let (email, name, stdin) = (email.to_owned(), name.to_owned(), stdin.to_owned());
+    tokio::task::spawn_blocking(move || run_create_staff(&url, &email, &name, &stdin))
+        .await
+        .unwrap()
+}
+
+fn run_create_staff(url: &str, email: &str, name: &str, stdin: &str) -> std::process::Output {
     let dir = tempfile::tempdir().unwrap();
     let mut child = Command::new(env!("CARGO_BIN_EXE_moviebooking"))
         .current_dir(dir.path())
         .env_clear()
         .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .env("DATABASE_URL", &app.state.config.database_url)
+        .env("DATABASE_URL", url)
         .args([
             "create-staff",
             "--email",
@@ -169,7 +184,8 @@ async fn create_staff_makes_a_verified_staff_account_or_promotes_an_existing_one
         "Admin@Example.com",
         "Ada Admin",
         "a-long-staff-pass\n",
-    );
+    )
+    .await;
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert!(
         output.status.success(),
@@ -188,7 +204,7 @@ async fn create_staff_makes_a_verified_staff_account_or_promotes_an_existing_one
 
     // An existing moviegoer is promoted; their password is left alone.
     create_user(&app, "moviegoer@example.com", PASSWORD, false).await;
-    let output = create_staff(&app, "moviegoer@example.com", "Ignored", "");
+    let output = create_staff(&app, "moviegoer@example.com", "Ignored", "").await;
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert!(output.status.success(), "{stdout}");
     assert!(stdout.contains("is now a staff member"), "{stdout}");
@@ -198,11 +214,11 @@ async fn create_staff_makes_a_verified_staff_account_or_promotes_an_existing_one
     assert_eq!(audit_count(&app, "user.grant_staff").await, 1);
 
     // Running it again changes nothing and says so.
-    let output = create_staff(&app, "moviegoer@example.com", "Ignored", "");
+    let output = create_staff(&app, "moviegoer@example.com", "Ignored", "").await;
     assert!(String::from_utf8_lossy(&output.stdout).contains("already a staff member"));
 
     // A weak password is refused with the rule, and nothing is created.
-    let output = create_staff(&app, "weak@example.com", "Weak", "short\n");
+    let output = create_staff(&app, "weak@example.com", "Weak", "short\n").await;
     assert!(!output.status.success());
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("password"), "{stderr}");
@@ -517,4 +533,81 @@ async fn a_failed_email_is_listed_and_retried_now() {
         .await;
     assert!(follow(&w.staff, response).await.contains("already sent"));
     assert_eq!(audit_count(&w.app, "email.retry").await, 1);
+}
+
+#[tokio::test]
+async fn cancelling_a_showtime_refunds_every_confirmed_booking_exactly_once() {
+    let w = world().await;
+    let show = seed_small_showtime(&w.app).await;
+    let (_, first) = confirmed_booking_on(&w, show.showtime_id, &show.seat_ids[0..2]).await;
+    let (_, second) = confirmed_booking_on(&w, show.showtime_id, &show.seat_ids[2..3]).await;
+    let pending = logged_in_visitors(&w.app, 1).await.remove(0);
+    let (status, _) = hold(&pending, show.showtime_id, &show.seat_ids[5..6]).await;
+    assert_eq!(status, StatusCode::CREATED);
+
+    let day = show.starts_at.date().to_string();
+    let (status, list) = w
+        .staff
+        .get_text(&format!("/admin/showtimes?date={day}&theatre=fixture"))
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        list.contains(&format!("/admin/showtimes/{}/cancel", show.showtime_id)),
+        "{list}"
+    );
+    let (status, body) = w.staff.get_text("/admin/showtimes?date=someday").await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(body.contains("id=\"date-error\""));
+
+    let path = format!("/admin/showtimes/{}/cancel", show.showtime_id);
+    let response = w.staff.post_form(&path, &[]).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    assert!(
+        response
+            .text()
+            .await
+            .unwrap()
+            .contains("2 confirmed booking(s)")
+    );
+    assert!(
+        w.fake.refunds().is_empty(),
+        "nothing happens before the confirmation"
+    );
+
+    let response = w.staff.post_form(&path, &[("confirm", "yes")]).await;
+    let page = follow(&w.staff, response).await;
+    assert!(page.contains("2 booking(s) refunded"), "{page}");
+    // Cancelling again (a double click, a retry) refunds nothing more.
+    let response = w.staff.post_form(&path, &[("confirm", "yes")]).await;
+    follow(&w.staff, response).await;
+
+    for booking in [&first, &second] {
+        assert_eq!(booking_status(&w.app, booking).await, "refunded");
+        let refunds = scalar(
+            &w.app,
+            "SELECT COUNT(*) FROM refunds r JOIN bookings b ON b.id = r.booking_id \
+             WHERE b.public_id = $1 AND r.reason = 'showtime cancelled'",
+            booking,
+        )
+        .await;
+        assert_eq!(refunds, 1, "one refund for {booking}");
+        let notices = scalar(
+            &w.app,
+            "SELECT COUNT(*) FROM email_outbox o JOIN bookings b ON b.id = o.booking_id \
+             WHERE b.public_id = $1 AND o.kind = 'booking_refunded'",
+            booking,
+        )
+        .await;
+        assert_eq!(notices, 1, "one refund email for {booking}");
+    }
+    assert_eq!(w.fake.refunds().len(), 2, "the provider saw two refunds");
+    let cancelled: i64 = sqlx::query_scalar("SELECT is_cancelled FROM showtimes WHERE id = $1")
+        .bind(show.showtime_id)
+        .fetch_one(w.app.db.reader())
+        .await
+        .unwrap();
+    assert_eq!(cancelled, 1);
+    assert_eq!(audit_count(&w.app, "showtime.cancel").await, 2);
+    let (_, audit) = w.staff.get_text("/admin/audit?target_type=showtime").await;
+    assert!(audit.contains("2 booking(s) refunded"), "{audit}");
 }

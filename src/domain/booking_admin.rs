@@ -207,3 +207,65 @@ pub async fn queue_resend(
     tx.commit().await?;
     Ok(id)
 }
+
+/// A showtime as staff list it, with how many confirmed bookings it has.
+#[derive(Debug, Clone)]
+pub struct ShowtimeRow {
+    pub id: i64,
+    pub starts_at: OffsetDateTime,
+    pub timezone: String,
+    pub movie_title: String,
+    pub theatre_name: String,
+    pub screen_name: String,
+    pub is_cancelled: bool,
+    pub confirmed_bookings: i64,
+}
+
+/// Showtimes starting on the UTC day `date` (and the six days after it), at theatres whose
+/// name contains `theatre` (all when empty); one query.
+pub async fn showtimes_from(
+    db: &Db,
+    date: time::Date,
+    theatre: &str,
+) -> Result<Vec<ShowtimeRow>, sqlx::Error> {
+    let start = unix(date.midnight().assume_utc());
+    let rows = sqlx::query(
+        "SELECT st.id, st.starts_at, st.is_cancelled, t.timezone, m.title, t.name AS theatre_name, \
+         sc.name AS screen_name, \
+         (SELECT COUNT(*) FROM bookings b WHERE b.showtime_id = st.id AND b.status = 'confirmed') \
+           AS confirmed_bookings \
+         FROM showtimes st JOIN movies m ON m.id = st.movie_id \
+         JOIN screens sc ON sc.id = st.screen_id JOIN theatres t ON t.id = sc.theatre_id \
+         WHERE st.starts_at >= $1 AND st.starts_at < $2 AND LOWER(t.name) LIKE $3 \
+         ORDER BY st.starts_at, t.name, sc.name LIMIT 500",
+    )
+    .bind(start)
+    .bind(start + 7 * 86_400)
+    .bind(format!("%{}%", escape_like(&theatre.trim().to_lowercase())))
+    .fetch_all(db.reader())
+    .await?;
+    rows.iter()
+        .map(|r| {
+            Ok(ShowtimeRow {
+                id: r.try_get("id")?,
+                starts_at: from_unix(r.try_get("starts_at")?),
+                timezone: r.try_get("timezone")?,
+                movie_title: r.try_get("title")?,
+                theatre_name: r.try_get("theatre_name")?,
+                screen_name: r.try_get("screen_name")?,
+                is_cancelled: r.try_get::<i64, _>("is_cancelled")? != 0,
+                confirmed_bookings: r.try_get("confirmed_bookings")?,
+            })
+        })
+        .collect()
+}
+
+/// Ids of the confirmed bookings of a showtime (to refund when it is cancelled).
+pub async fn confirmed_bookings_of(db: &Db, showtime_id: i64) -> Result<Vec<i64>, sqlx::Error> {
+    sqlx::query_scalar(
+        "SELECT id FROM bookings WHERE showtime_id = $1 AND status = 'confirmed' ORDER BY id",
+    )
+    .bind(showtime_id)
+    .fetch_all(db.writer())
+    .await
+}

@@ -7,6 +7,7 @@ pub mod audit;
 pub mod bookings;
 pub mod dashboard;
 pub mod emails;
+pub mod showtimes;
 pub mod users;
 
 use askama::Template;
@@ -42,6 +43,8 @@ pub const ADMIN_ROUTES: &[(&str, &str)] = &[
     ("POST", "/admin/users/{id}/staff"),
     ("GET", "/admin/emails"),
     ("POST", "/admin/emails/{id}/retry"),
+    ("GET", "/admin/showtimes"),
+    ("POST", "/admin/showtimes/{id}/cancel"),
 ];
 
 /// The admin router; `registered` mirrors it for the unit test.
@@ -59,6 +62,8 @@ pub fn routes() -> Router<AppState> {
         .route("/admin/users/{id}/staff", post(users::set_staff))
         .route("/admin/emails", get(emails::list))
         .route("/admin/emails/{id}/retry", post(emails::retry))
+        .route("/admin/showtimes", get(showtimes::list))
+        .route("/admin/showtimes/{id}/cancel", post(showtimes::cancel))
         // A wrong method would otherwise answer 405 and admit that the path exists.
         .method_not_allowed_fallback(|| async { crate::error::AppError::NotFound })
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
