@@ -611,3 +611,134 @@ async fn cancelling_a_showtime_refunds_every_confirmed_booking_exactly_once() {
     let (_, audit) = w.staff.get_text("/admin/audit?target_type=showtime").await;
     assert!(audit.contains("2 booking(s) refunded"), "{audit}");
 }
+
+/// Uploads `bytes` as the poster file `filename` declared as `content_type`, the way the
+/// admin form does (multipart, CSRF token in the query string).
+async fn upload_poster(
+    browser: &Browser,
+    movie_id: i64,
+    filename: &str,
+    content_type: &str,
+    bytes: &[u8],
+) -> reqwest::Response {
+    let token = browser.csrf_token().await;
+    let boundary = "----admin-test-boundary-7d1c";
+    let mut body = format!(
+        "--{boundary}\r\nContent-Disposition: form-data; name=\"poster\"; filename=\"{filename}\"\r\nContent-Type: {content_type}\r\n\r\n"
+    )
+    .into_bytes();
+    body.extend_from_slice(bytes);
+    body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+    let query: String = form_urlencoded::Serializer::new(String::new())
+        .append_pair("csrf_token", &token)
+        .finish();
+    browser
+        .client
+        .post(browser.url(&format!("/admin/movies/{movie_id}/poster?{query}")))
+        .header("origin", &browser.base_url)
+        .header(
+            "content-type",
+            format!("multipart/form-data; boundary={boundary}"),
+        )
+        .body(body)
+        .send()
+        .await
+        .unwrap()
+}
+
+const PNG_SIGNATURE: &[u8] = b"\x89PNG\r\n\x1a\n";
+
+#[tokio::test]
+async fn a_poster_upload_accepts_real_images_and_refuses_everything_else() {
+    let w = world().await;
+    let show = seed_small_showtime(&w.app).await;
+    let movie = show.movie_id;
+
+    let mut png = PNG_SIGNATURE.to_vec();
+    png.extend_from_slice(&[0u8; 64]);
+    let response = upload_poster(&w.staff, movie, "poster.png", "image/png", &png).await;
+    let page = follow(&w.staff, response).await;
+    assert!(page.contains("The poster is updated"), "{page}");
+    let served = w.staff.get(&format!("/media/posters/{movie}")).await;
+    assert_eq!(served.status(), StatusCode::OK);
+    assert_eq!(served.headers()["content-type"], "image/png");
+    assert_eq!(served.headers()["x-content-type-options"], "nosniff");
+    assert_eq!(served.bytes().await.unwrap().as_ref(), png.as_slice());
+    assert_eq!(audit_count(&w.app, "movie.poster").await, 1);
+
+    let html = b"<!doctype html><script>alert(1)</script>".to_vec();
+    let svg = b"<svg xmlns=\"http://www.w3.org/2000/svg\"><script>alert(1)</script></svg>".to_vec();
+    let gif = b"GIF89a\x01\x00\x01\x00".to_vec();
+    let mut huge = PNG_SIGNATURE.to_vec();
+    huge.resize(2 * 1024 * 1024 + 1, 0);
+    for (name, declared, bytes, message) in [
+        ("page.png", "image/png", html, "PNG, JPEG or WebP"),
+        ("logo.png", "image/png", svg, "PNG, JPEG or WebP"),
+        ("anim.gif", "image/gif", gif, "PNG, JPEG or WebP"),
+        ("big.png", "image/png", huge, "at most 2 MB"),
+        ("empty.png", "image/png", Vec::new(), "Choose an image file"),
+    ] {
+        let response = upload_poster(&w.staff, movie, name, declared, &bytes).await;
+        assert_eq!(
+            response.status(),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{name}"
+        );
+        let body = response.text().await.unwrap();
+        assert!(body.contains("id=\"poster-error\""), "{name}: {body}");
+        assert!(body.contains(message), "{name}: {body}");
+    }
+    // The earlier poster is untouched and nothing else was audited.
+    let served = w.staff.get(&format!("/media/posters/{movie}")).await;
+    assert_eq!(served.bytes().await.unwrap().as_ref(), png.as_slice());
+    assert_eq!(audit_count(&w.app, "movie.poster").await, 1);
+
+    // Without the token in the query string, the upload is refused outright.
+    let response = w
+        .staff
+        .client
+        .post(w.staff.url(&format!("/admin/movies/{movie}/poster")))
+        .header("origin", &w.staff.base_url)
+        .header("content-type", "multipart/form-data; boundary=x")
+        .body("--x--\r\n")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::FORBIDDEN);
+}
+
+#[tokio::test]
+async fn movies_are_listed_with_search_and_deactivated_after_confirmation() {
+    let w = world().await;
+    let show = seed_small_showtime(&w.app).await;
+    let movie = show.movie_id;
+    let (_, list) = w.staff.get_text("/admin/movies?q=FIXTURE").await;
+    assert!(list.contains(&format!("/admin/movies/{movie}")), "{list}");
+    let (_, list) = w.staff.get_text("/admin/movies?q=no-such-title").await;
+    assert!(!list.contains(&format!("/admin/movies/{movie}\"")));
+
+    let path = format!("/admin/movies/{movie}/active");
+    let response = w.staff.post_form(&path, &[("value", "off")]).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    assert!(response.text().await.unwrap().contains("name=\"confirm\""));
+    let response = w
+        .staff
+        .post_form(&path, &[("value", "off"), ("confirm", "yes")])
+        .await;
+    let page = follow(&w.staff, response).await;
+    assert!(page.contains("is hidden from the catalogue"), "{page}");
+    assert!(page.contains("movie.deactivate"), "{page}");
+    let active: i64 = sqlx::query_scalar("SELECT is_active FROM movies WHERE id = $1")
+        .bind(movie)
+        .fetch_one(w.app.db.reader())
+        .await
+        .unwrap();
+    assert_eq!(active, 0);
+    let response = w.staff.post_form(&path, &[("value", "on")]).await;
+    assert!(
+        follow(&w.staff, response)
+            .await
+            .contains("is back in the catalogue")
+    );
+    assert_eq!(audit_count(&w.app, "movie.activate").await, 1);
+}

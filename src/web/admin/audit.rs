@@ -49,6 +49,7 @@ pub fn target_link(target_type: &str, target_id: &str) -> Option<String> {
     match target_type {
         "booking" => Some(format!("/admin/bookings/{target_id}")),
         "user" => Some(format!("/admin/users/{target_id}")),
+        "movie" => Some(format!("/admin/movies/{target_id}")),
         _ => None,
     }
 }

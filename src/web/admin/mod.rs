@@ -7,6 +7,7 @@ pub mod audit;
 pub mod bookings;
 pub mod dashboard;
 pub mod emails;
+pub mod movies;
 pub mod showtimes;
 pub mod users;
 
@@ -43,6 +44,10 @@ pub const ADMIN_ROUTES: &[(&str, &str)] = &[
     ("POST", "/admin/users/{id}/staff"),
     ("GET", "/admin/emails"),
     ("POST", "/admin/emails/{id}/retry"),
+    ("GET", "/admin/movies"),
+    ("GET", "/admin/movies/{id}"),
+    ("POST", "/admin/movies/{id}/poster"),
+    ("POST", "/admin/movies/{id}/active"),
     ("GET", "/admin/showtimes"),
     ("POST", "/admin/showtimes/{id}/cancel"),
 ];
@@ -62,6 +67,13 @@ pub fn routes() -> Router<AppState> {
         .route("/admin/users/{id}/staff", post(users::set_staff))
         .route("/admin/emails", get(emails::list))
         .route("/admin/emails/{id}/retry", post(emails::retry))
+        .route("/admin/movies", get(movies::list))
+        .route("/admin/movies/{id}", get(movies::detail))
+        .route(
+            "/admin/movies/{id}/poster",
+            post(movies::poster).layer(DefaultBodyLimit::max(movies::POSTER_BODY_LIMIT)),
+        )
+        .route("/admin/movies/{id}/active", post(movies::set_active))
         .route("/admin/showtimes", get(showtimes::list))
         .route("/admin/showtimes/{id}/cancel", post(showtimes::cancel))
         // A wrong method would otherwise answer 405 and admit that the path exists.
@@ -178,15 +190,13 @@ mod tests {
             .nth(1)
             .and_then(|rest| rest.split("\n}\n").next())
             .unwrap_or_default();
+        let compact: String = body.chars().filter(|c| !c.is_whitespace()).collect();
         let mut registered = Vec::new();
-        for line in body.lines().map(str::trim) {
-            if let Some(rest) = line.strip_prefix(".route(\"") {
-                let path = rest.split('"').next().unwrap_or_default();
-                let handlers = rest.split_once(',').map(|(_, h)| h).unwrap_or_default();
-                for (method, marker) in [("GET", "get("), ("POST", "post(")] {
-                    if handlers.contains(marker) {
-                        registered.push((method, path));
-                    }
+        for piece in compact.split(".route(").skip(1) {
+            let path = piece.split('"').nth(1).unwrap_or_default();
+            for (method, marker) in [("GET", "get("), ("POST", "post(")] {
+                if piece.contains(marker) {
+                    registered.push((method, path));
                 }
             }
         }
