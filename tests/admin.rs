@@ -742,3 +742,99 @@ async fn movies_are_listed_with_search_and_deactivated_after_confirmation() {
     );
     assert_eq!(audit_count(&w.app, "movie.activate").await, 1);
 }
+
+#[tokio::test]
+async fn a_screen_layout_is_validated_previewed_and_created() {
+    let w = world().await;
+    let show = seed_small_showtime(&w.app).await;
+    let theatre = show.theatre_id.to_string();
+    let (status, page) = w.staff.get_text("/admin/screens/new").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        page.contains(&format!("<option value=\"{theatre}\"")),
+        "{page}"
+    );
+
+    // A mistake is shown next to the layout, with its line, and every value is kept.
+    let bad = "A: C C C\nB: C Q C";
+    let response = w
+        .staff
+        .post_form(
+            "/admin/screens",
+            &[
+                ("theatre_id", &theatre),
+                ("name", "Audi 9"),
+                ("categories", "C Classic"),
+                ("layout", bad),
+                ("intent", "create"),
+            ],
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let body = response.text().await.unwrap();
+    assert!(body.contains("id=\"layout-error\">line 2"), "{body}");
+    assert!(body.contains("B: C Q C") && body.contains("value=\"Audi 9\""));
+    let response = w
+        .staff
+        .post_form(
+            "/admin/screens",
+            &[
+                ("theatre_id", ""),
+                ("name", ""),
+                ("categories", "classic"),
+                ("layout", "A: C"),
+                ("intent", "preview"),
+            ],
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let body = response.text().await.unwrap();
+    for field in ["theatre_id", "name", "categories"] {
+        assert!(
+            body.contains(&format!("id=\"{field}-error\"")),
+            "{field}: {body}"
+        );
+    }
+
+    // Preview draws the seat map and stores nothing.
+    let layout = "A: C C _ C Cx\nB: P Pw _ P P";
+    let fields = [
+        ("theatre_id", theatre.as_str()),
+        ("name", "Audi 9"),
+        ("categories", "C Classic\nP Prime"),
+        ("layout", layout),
+        ("intent", "preview"),
+    ];
+    let response = w.staff.post_form("/admin/screens", &fields).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let body = response.text().await.unwrap();
+    assert!(body.contains("Preview: 8 seats"), "{body}");
+    assert!(body.contains("seat-map") && body.contains("seat-gap"));
+    assert!(body.contains("seat seat-unavailable cat-0"));
+    assert!(body.contains("seat seat-available cat-1 seat-wheelchair"));
+    let screens = scalar(
+        &w.app,
+        "SELECT COUNT(*) FROM screens WHERE name = $1",
+        "Audi 9",
+    )
+    .await;
+    assert_eq!(screens, 0);
+
+    let mut create = fields.to_vec();
+    create.retain(|(k, _)| *k != "intent");
+    create.push(("intent", "create"));
+    let response = w.staff.post_form("/admin/screens", &create).await;
+    let page = follow(&w.staff, response).await;
+    assert!(
+        page.contains("Screen Audi 9 is created with 8 seats"),
+        "{page}"
+    );
+    let seats = scalar(
+        &w.app,
+        "SELECT COUNT(*) FROM seats s JOIN screens sc ON sc.id = s.screen_id WHERE sc.name = $1",
+        "Audi 9",
+    )
+    .await;
+    assert_eq!(seats, 8);
+    assert_eq!(audit_count(&w.app, "screen.create").await, 1);
+}

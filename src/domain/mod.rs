@@ -20,3 +20,4 @@ pub mod tickets;
 pub mod tokens;
 pub mod user_admin;
 pub mod users;
+pub mod venue_admin;

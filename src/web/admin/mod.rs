@@ -8,6 +8,7 @@ pub mod bookings;
 pub mod dashboard;
 pub mod emails;
 pub mod movies;
+pub mod screens;
 pub mod showtimes;
 pub mod users;
 
@@ -48,6 +49,8 @@ pub const ADMIN_ROUTES: &[(&str, &str)] = &[
     ("GET", "/admin/movies/{id}"),
     ("POST", "/admin/movies/{id}/poster"),
     ("POST", "/admin/movies/{id}/active"),
+    ("GET", "/admin/screens/new"),
+    ("POST", "/admin/screens"),
     ("GET", "/admin/showtimes"),
     ("POST", "/admin/showtimes/{id}/cancel"),
 ];
@@ -74,6 +77,8 @@ pub fn routes() -> Router<AppState> {
             post(movies::poster).layer(DefaultBodyLimit::max(movies::POSTER_BODY_LIMIT)),
         )
         .route("/admin/movies/{id}/active", post(movies::set_active))
+        .route("/admin/screens/new", get(screens::new_page))
+        .route("/admin/screens", post(screens::create))
         .route("/admin/showtimes", get(showtimes::list))
         .route("/admin/showtimes/{id}/cancel", post(showtimes::cancel))
         // A wrong method would otherwise answer 405 and admit that the path exists.
