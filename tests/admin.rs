@@ -838,3 +838,74 @@ async fn a_screen_layout_is_validated_previewed_and_created() {
     assert_eq!(seats, 8);
     assert_eq!(audit_count(&w.app, "screen.create").await, 1);
 }
+
+#[tokio::test]
+async fn a_movie_is_added_through_the_form_with_errors_next_to_the_fields() {
+    let w = world().await;
+    assert_eq!(
+        w.staff.get("/admin/movies/new").await.status(),
+        StatusCode::OK
+    );
+    let response = w
+        .staff
+        .post_form(
+            "/admin/movies/new",
+            &[
+                ("title", ""),
+                ("synopsis", "Kept <b>as typed</b>"),
+                ("runtime_minutes", "0"),
+                ("certificate", "XXX"),
+                ("release_date", "soon"),
+                ("genres", "Drama"),
+                ("languages", ""),
+            ],
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let body = response.text().await.unwrap();
+    for field in [
+        "title",
+        "runtime_minutes",
+        "certificate",
+        "release_date",
+        "languages",
+    ] {
+        assert!(
+            body.contains(&format!("id=\"{field}-error\"")),
+            "{field}: {body}"
+        );
+    }
+    assert!(
+        body.contains("Kept &#60;b&#62;as typed&#60;/b&#62;")
+            || body.contains("Kept &lt;b&gt;as typed"),
+        "{body}"
+    );
+    assert!(body.contains("value=\"soon\""));
+
+    let response = w
+        .staff
+        .post_form(
+            "/admin/movies/new",
+            &[
+                ("title", "The Admin Returns"),
+                ("synopsis", "Staff save the day."),
+                ("runtime_minutes", "131"),
+                ("certificate", "UA"),
+                ("release_date", "2026-11-20"),
+                ("genres", "Drama, Thriller"),
+                ("languages", "Hindi, English"),
+                ("trailer_url", ""),
+            ],
+        )
+        .await;
+    let page = follow(&w.staff, response).await;
+    assert!(page.contains("The Admin Returns is added"), "{page}");
+    assert!(page.contains("movie.create"), "{page}");
+    let count = scalar(
+        &w.app,
+        "SELECT COUNT(*) FROM movies WHERE slug = $1 AND runtime_minutes = 131",
+        "the-admin-returns",
+    )
+    .await;
+    assert_eq!(count, 1);
+}

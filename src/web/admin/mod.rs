@@ -46,6 +46,8 @@ pub const ADMIN_ROUTES: &[(&str, &str)] = &[
     ("GET", "/admin/emails"),
     ("POST", "/admin/emails/{id}/retry"),
     ("GET", "/admin/movies"),
+    ("GET", "/admin/movies/new"),
+    ("POST", "/admin/movies/new"),
     ("GET", "/admin/movies/{id}"),
     ("POST", "/admin/movies/{id}/poster"),
     ("POST", "/admin/movies/{id}/active"),
@@ -71,6 +73,10 @@ pub fn routes() -> Router<AppState> {
         .route("/admin/emails", get(emails::list))
         .route("/admin/emails/{id}/retry", post(emails::retry))
         .route("/admin/movies", get(movies::list))
+        .route(
+            "/admin/movies/new",
+            get(movies::new_page).post(movies::create),
+        )
         .route("/admin/movies/{id}", get(movies::detail))
         .route(
             "/admin/movies/{id}/poster",

@@ -237,3 +237,127 @@ pub async fn set_active(
     flash(&session, "success", format!("{} {text}.", movie.title)).await;
     Ok(see_other(&back))
 }
+
+#[derive(Debug, Deserialize, Default)]
+pub struct NewMovieForm {
+    #[serde(default)]
+    title: String,
+    #[serde(default)]
+    synopsis: String,
+    #[serde(default)]
+    runtime_minutes: String,
+    #[serde(default)]
+    certificate: String,
+    #[serde(default)]
+    release_date: String,
+    #[serde(default)]
+    genres: String,
+    #[serde(default)]
+    languages: String,
+    #[serde(default)]
+    trailer_url: String,
+}
+
+#[derive(Template)]
+#[template(path = "admin/movie_new.html")]
+struct NewMoviePage {
+    page: Page,
+    form: NewMovieForm,
+    certificates: Vec<&'static str>,
+    errors: FormErrors,
+}
+
+fn split_list(text: &str) -> Vec<String> {
+    text.split(',')
+        .map(|s| s.trim().to_owned())
+        .filter(|s| !s.is_empty())
+        .collect()
+}
+
+pub async fn new_page(StaffUser(_): StaffUser, page: Page) -> AppResult<Response> {
+    render(NewMoviePage {
+        page,
+        form: NewMovieForm {
+            certificate: "UA".into(),
+            ..NewMovieForm::default()
+        },
+        certificates: catalogue::Certificate::ALL
+            .iter()
+            .map(|c| c.as_str())
+            .collect(),
+        errors: FormErrors::default(),
+    })
+}
+
+pub async fn create(
+    StaffUser(me): StaffUser,
+    State(state): State<AppState>,
+    session: Session,
+    page: Page,
+    Form(form): Form<NewMovieForm>,
+) -> AppResult<Response> {
+    let mut errors = FieldErrors::new();
+    let runtime = form.runtime_minutes.trim().parse::<i64>().unwrap_or(0);
+    let certificate = catalogue::Certificate::parse(&form.certificate);
+    if certificate.is_none() {
+        errors.insert("certificate".into(), "Choose a certificate.".into());
+    }
+    let release_date = catalogue::parse_date(form.release_date.trim());
+    if release_date.is_none() {
+        errors.insert(
+            "release_date".into(),
+            "Enter a date like 2026-11-25.".into(),
+        );
+    }
+    let new = catalogue::NewMovie {
+        title: form.title.trim().to_owned(),
+        synopsis: form.synopsis.trim().to_owned(),
+        runtime_minutes: runtime,
+        certificate: certificate.unwrap_or(catalogue::Certificate::UA),
+        release_date: release_date.unwrap_or(time::Date::MIN),
+        genres: split_list(&form.genres),
+        languages: split_list(&form.languages),
+        trailer_url: Some(form.trailer_url.trim().to_owned()).filter(|u| !u.is_empty()),
+    };
+    if let Err(more) = new.validate() {
+        errors.extend(more);
+    }
+    if errors.is_empty() {
+        match catalogue::create_movie(&state.db, &new, state.clock.now()).await {
+            Ok(movie) => {
+                audit::record_now(
+                    &state.db,
+                    &NewEntry::new(
+                        Some(me.id),
+                        "movie.create",
+                        "movie",
+                        movie.id,
+                        format!(
+                            "{} ({} min, {})",
+                            new.title,
+                            new.runtime_minutes,
+                            new.certificate.as_str()
+                        ),
+                    ),
+                    state.clock.unix_now(),
+                )
+                .await?;
+                flash(&session, "success", format!("{} is added.", new.title)).await;
+                return Ok(see_other(&format!("/admin/movies/{}", movie.id)));
+            }
+            Err(CatalogueError::Invalid(more)) => errors.extend(more),
+            Err(CatalogueError::Database(e)) => return Err(e.into()),
+            Err(_) => return Err(AppError::NotFound),
+        }
+    }
+    let html = render(NewMoviePage {
+        page,
+        form,
+        certificates: catalogue::Certificate::ALL
+            .iter()
+            .map(|c| c.as_str())
+            .collect(),
+        errors: errors.into(),
+    })?;
+    Ok((StatusCode::UNPROCESSABLE_ENTITY, html).into_response())
+}
