@@ -909,3 +909,82 @@ async fn a_movie_is_added_through_the_form_with_errors_next_to_the_fields() {
     .await;
     assert_eq!(count, 1);
 }
+
+fn kolkata_local(at: time::OffsetDateTime) -> String {
+    let local = at.to_offset(time::UtcOffset::from_hms(5, 30, 0).unwrap());
+    format!("{}T{:02}:{:02}", local.date(), local.hour(), local.minute())
+}
+
+#[tokio::test]
+async fn a_showtime_is_scheduled_with_a_price_per_category_and_the_overlap_rule() {
+    let w = world().await;
+    let show = seed_small_showtime(&w.app).await;
+    let (status, page) = w
+        .staff
+        .get_text(&format!(
+            "/admin/showtimes/new?screen_id={}",
+            show.screen_id
+        ))
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let classic = format!("price_{}", show.classic_category_id);
+    let prime = format!("price_{}", show.prime_category_id);
+    assert!(
+        page.contains(&format!("name=\"{classic}\""))
+            && page.contains(&format!("name=\"{prime}\""))
+    );
+
+    let screen = show.screen_id.to_string();
+    let movie = show.movie_id.to_string();
+    let clash_start = kolkata_local(show.starts_at + time::Duration::minutes(30));
+    let later = kolkata_local(show.starts_at + time::Duration::hours(6));
+    let form = |start: &str, classic_price: &str| {
+        vec![
+            ("screen_id".to_owned(), screen.clone()),
+            ("movie_id".to_owned(), movie.clone()),
+            ("starts_at".to_owned(), start.to_owned()),
+            ("language".to_owned(), "Hindi".to_owned()),
+            ("format".to_owned(), "2D".to_owned()),
+            (classic.clone(), classic_price.to_owned()),
+            (prime.clone(), "300".to_owned()),
+        ]
+    };
+    let post = |fields: Vec<(String, String)>| {
+        let staff = w.staff.clone();
+        async move {
+            let borrowed: Vec<(&str, &str)> = fields
+                .iter()
+                .map(|(k, v)| (k.as_str(), v.as_str()))
+                .collect();
+            staff.post_form("/admin/showtimes/new", &borrowed).await
+        }
+    };
+
+    let response = post(form(&later, "cheap")).await;
+    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let body = response.text().await.unwrap();
+    assert!(body.contains(&format!("id=\"{classic}-error\"")), "{body}");
+    assert!(body.contains("value=\"cheap\""));
+
+    let response = post(form(&clash_start, "150")).await;
+    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let body = response.text().await.unwrap();
+    assert!(body.contains("id=\"starts_at-error\""), "{body}");
+    assert!(body.contains("is already showing"), "{body}");
+
+    let response = post(form(&later, "150.50")).await;
+    let page = follow(&w.staff, response).await;
+    assert!(page.contains("The showtime is scheduled"), "{page}");
+    let price: i64 = sqlx::query_scalar(
+        "SELECT p.price_paise FROM showtime_prices p JOIN showtimes s ON s.id = p.showtime_id \
+         WHERE s.screen_id = $1 AND s.id <> $2 AND p.category_id = $3",
+    )
+    .bind(show.screen_id)
+    .bind(show.showtime_id)
+    .bind(show.classic_category_id)
+    .fetch_one(w.app.db.reader())
+    .await
+    .unwrap();
+    assert_eq!(price, 15_050);
+    assert_eq!(audit_count(&w.app, "showtime.create").await, 1);
+}

@@ -9,6 +9,7 @@ pub mod dashboard;
 pub mod emails;
 pub mod movies;
 pub mod screens;
+pub mod showtime_new;
 pub mod showtimes;
 pub mod users;
 
@@ -54,6 +55,8 @@ pub const ADMIN_ROUTES: &[(&str, &str)] = &[
     ("GET", "/admin/screens/new"),
     ("POST", "/admin/screens"),
     ("GET", "/admin/showtimes"),
+    ("GET", "/admin/showtimes/new"),
+    ("POST", "/admin/showtimes/new"),
     ("POST", "/admin/showtimes/{id}/cancel"),
 ];
 
@@ -86,6 +89,10 @@ pub fn routes() -> Router<AppState> {
         .route("/admin/screens/new", get(screens::new_page))
         .route("/admin/screens", post(screens::create))
         .route("/admin/showtimes", get(showtimes::list))
+        .route(
+            "/admin/showtimes/new",
+            get(showtime_new::new_page).post(showtime_new::create),
+        )
         .route("/admin/showtimes/{id}/cancel", post(showtimes::cancel))
         // A wrong method would otherwise answer 405 and admit that the path exists.
         .method_not_allowed_fallback(|| async { crate::error::AppError::NotFound })
