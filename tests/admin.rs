@@ -988,3 +988,61 @@ async fn a_showtime_is_scheduled_with_a_price_per_category_and_the_overlap_rule(
     assert_eq!(price, 15_050);
     assert_eq!(audit_count(&w.app, "showtime.create").await, 1);
 }
+
+#[tokio::test]
+async fn cities_and_theatres_are_added_with_errors_next_to_the_fields() {
+    let w = world().await;
+    let response = w
+        .staff
+        .post_form(
+            "/admin/cities",
+            &[("city_name", "Pune"), ("city_slug", "Pune City")],
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let body = response.text().await.unwrap();
+    assert!(body.contains("id=\"city_slug-error\""), "{body}");
+    assert!(body.contains("value=\"Pune City\""));
+    let response = w
+        .staff
+        .post_form(
+            "/admin/cities",
+            &[("city_name", "Pune"), ("city_slug", "pune")],
+        )
+        .await;
+    assert!(follow(&w.staff, response).await.contains("Pune is saved"));
+    let city = scalar(&w.app, "SELECT id FROM cities WHERE slug = $1", "pune").await;
+
+    let response = w
+        .staff
+        .post_form(
+            "/admin/theatres",
+            &[
+                ("theatre_city_id", &city.to_string()),
+                ("theatre_name", "Deccan Talkies"),
+                ("theatre_address", "FC Road"),
+                ("theatre_timezone", "Mars/Olympus"),
+            ],
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let body = response.text().await.unwrap();
+    assert!(body.contains("id=\"theatre_timezone-error\""), "{body}");
+    assert!(body.contains("value=\"Deccan Talkies\""));
+    let response = w
+        .staff
+        .post_form(
+            "/admin/theatres",
+            &[
+                ("theatre_city_id", &city.to_string()),
+                ("theatre_name", "Deccan Talkies"),
+                ("theatre_address", "FC Road"),
+                ("theatre_timezone", "Asia/Kolkata"),
+            ],
+        )
+        .await;
+    let page = follow(&w.staff, response).await;
+    assert!(page.contains("Deccan Talkies is saved") && page.contains("Deccan Talkies, Pune"));
+    assert_eq!(audit_count(&w.app, "city.create").await, 1);
+    assert_eq!(audit_count(&w.app, "theatre.create").await, 1);
+}

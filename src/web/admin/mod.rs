@@ -12,6 +12,7 @@ pub mod screens;
 pub mod showtime_new;
 pub mod showtimes;
 pub mod users;
+pub mod venues;
 
 use askama::Template;
 use axum::Router;
@@ -52,6 +53,9 @@ pub const ADMIN_ROUTES: &[(&str, &str)] = &[
     ("GET", "/admin/movies/{id}"),
     ("POST", "/admin/movies/{id}/poster"),
     ("POST", "/admin/movies/{id}/active"),
+    ("GET", "/admin/venues"),
+    ("POST", "/admin/cities"),
+    ("POST", "/admin/theatres"),
     ("GET", "/admin/screens/new"),
     ("POST", "/admin/screens"),
     ("GET", "/admin/showtimes"),
@@ -86,6 +90,9 @@ pub fn routes() -> Router<AppState> {
             post(movies::poster).layer(DefaultBodyLimit::max(movies::POSTER_BODY_LIMIT)),
         )
         .route("/admin/movies/{id}/active", post(movies::set_active))
+        .route("/admin/venues", get(venues::show))
+        .route("/admin/cities", post(venues::create_city))
+        .route("/admin/theatres", post(venues::create_theatre))
         .route("/admin/screens/new", get(screens::new_page))
         .route("/admin/screens", post(screens::create))
         .route("/admin/showtimes", get(showtimes::list))
