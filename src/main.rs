@@ -42,6 +42,18 @@ enum Command {
         #[arg(long, short)]
         output: PathBuf,
     },
+    /// Create a verified staff account, or make an existing account staff.
+    CreateStaff {
+        /// The account's email address.
+        #[arg(long)]
+        email: String,
+        /// The display name of a new account.
+        #[arg(long)]
+        name: String,
+        /// Read the password from the first line of standard input instead of prompting.
+        #[arg(long)]
+        password_stdin: bool,
+    },
     /// Load the demo catalogue (cities, theatres, screens, movies, a week of showtimes).
     /// Running it again changes nothing.
     SeedDemo,
@@ -89,6 +101,11 @@ fn main() -> ExitCode {
             Command::Serve => serve(config).await,
             Command::Migrate => migrate_command(config).await,
             Command::Backup { output } => backup_command(config, &output).await,
+            Command::CreateStaff {
+                email,
+                name,
+                password_stdin,
+            } => create_staff(config, &email, &name, password_stdin).await,
             Command::Check { .. } => Ok(()),
             Command::SeedDemo => seed_demo_command(config).await,
             Command::SendTestEmail { to } => send_test_email_command(config, &to).await,
@@ -152,6 +169,113 @@ async fn backup_command(config: Config, output: &std::path::Path) -> Result<(), 
 
 async fn open_db(config: &Config) -> Result<Db, Failure> {
     Ok(Db::connect(&config.database_url, config.db_acquire_timeout).await?)
+}
+
+/// `create-staff`: promotes an existing account (its password is left alone), or creates a
+/// verified staff account with a password read from stdin or typed at a silent prompt.
+async fn create_staff(
+    config: Config,
+    email: &str,
+    name: &str,
+    password_stdin: bool,
+) -> Result<(), Failure> {
+    use moviebooking::domain::user_admin::{self, Promotion};
+    use moviebooking::domain::users::{self, CreateUserError, NewUser};
+
+    let db = open_db(&config).await?;
+    ensure_schema(&config, &db).await?;
+    let now = Clock::system().unix_now();
+    match user_admin::promote_to_staff(&db, email, now).await? {
+        Promotion::AlreadyStaff(user) => {
+            println!("{} is already a staff member; nothing changed", user.email);
+            return Ok(());
+        }
+        Promotion::Promoted(user) => {
+            println!(
+                "{} is now a staff member (their password is unchanged){}",
+                user.email,
+                if user.is_active {
+                    ""
+                } else {
+                    "; note: the account is deactivated, reactivate it in /admin/users"
+                }
+            );
+            return Ok(());
+        }
+        Promotion::NoSuchUser => {}
+    }
+    let password = read_password(password_stdin)?;
+    let new = NewUser {
+        email: email.to_owned(),
+        name: name.to_owned(),
+        password,
+        is_staff: true,
+        email_verified: true,
+    };
+    match users::create_user(&db, new, now).await {
+        Ok(user) => {
+            user_admin::record_created_staff(&db, &user, now).await?;
+            println!(
+                "created staff account {} ({}); log in at {}/accounts/login",
+                user.email,
+                user.name,
+                config.base_url.as_str().trim_end_matches('/')
+            );
+            Ok(())
+        }
+        Err(CreateUserError::Invalid(fields)) => Err(Failure(format!(
+            "cannot create the account: {}",
+            fields
+                .iter()
+                .map(|(field, message)| format!("{field}: {message}"))
+                .collect::<Vec<_>>()
+                .join("; ")
+        ))),
+        Err(CreateUserError::EmailTaken) => Err(Failure(
+            "an account with this email was created at the same moment; run the command again to promote it".into(),
+        )),
+        Err(error) => Err(Failure(error.to_string())),
+    }
+}
+
+/// The new account's password: the first line of stdin, or typed twice without echo.
+fn read_password(from_stdin: bool) -> Result<String, Failure> {
+    if from_stdin {
+        let mut line = String::new();
+        std::io::stdin()
+            .read_line(&mut line)
+            .map_err(|e| Failure(format!("could not read the password from stdin: {e}")))?;
+        return Ok(line.trim_end_matches(['\r', '\n']).to_owned());
+    }
+    let first =
+        rpassword::prompt_password("Password for the new staff account: ").map_err(|e| {
+            Failure(format!(
+                "could not read the password (use --password-stdin when there is no terminal): {e}"
+            ))
+        })?;
+    let second = rpassword::prompt_password("Password again: ")
+        .map_err(|e| Failure(format!("could not read the password: {e}")))?;
+    if first != second {
+        return Err(Failure(
+            "the two passwords do not match; nothing was created".into(),
+        ));
+    }
+    Ok(first)
+}
+
+/// Brings a development database up to date; refuses to touch a production one that is
+/// behind (migrations belong to the release phase there).
+async fn ensure_schema(config: &Config, db: &Db) -> Result<(), Failure> {
+    match migrate::status(db).await? {
+        SchemaStatus::Current => Ok(()),
+        SchemaStatus::Behind { .. } if !config.is_production() => migrate::run(db)
+            .await
+            .map_err(|e| Failure(format!("migration failed: {e}"))),
+        SchemaStatus::Behind { pending } => Err(Failure(format!(
+            "the database schema is behind this release ({} migration(s) pending); run `moviebooking migrate` first",
+            pending.len()
+        ))),
+    }
 }
 
 async fn migrate_command(config: Config) -> Result<(), Failure> {

@@ -2,8 +2,13 @@
 //! saves it. Nothing here knows about HTTP.
 
 pub mod accounts;
+pub mod audit;
+pub mod booking_admin;
 pub mod bookings;
 pub mod catalogue;
+pub mod dashboard;
+pub mod email_log;
+pub mod movie_admin;
 pub mod outbox;
 pub mod passwords;
 pub mod payments;
@@ -13,4 +18,6 @@ pub mod showtimes;
 pub mod stats;
 pub mod tickets;
 pub mod tokens;
+pub mod user_admin;
 pub mod users;
+pub mod venue_admin;

@@ -1,6 +1,7 @@
 //! HTTP only: the router, its middleware stack, extractors and handlers grouped by area.
 //! Handlers parse input, call `domain`, and render; they never build SQL.
 
+pub mod admin;
 pub mod api;
 pub mod auth;
 pub mod booking_routes;
@@ -71,6 +72,7 @@ pub fn router(state: AppState) -> Router {
         .merge(pages::movies::routes())
         .merge(media::routes())
         .merge(api::catalogue::routes())
+        .merge(admin::routes())
         .fallback(|| async { crate::error::AppError::NotFound });
     with_middleware(routes, state)
 }

@@ -1,0 +1,169 @@
+//! The audit log: who did what to which record, and what it looked like before and after.
+//!
+//! Staff actions are recorded on the same connection or transaction as the change when the
+//! change is ours to run (so a rolled-back change leaves no entry); changes made by another
+//! module's own transaction (a refund) are recorded right after it commits.
+
+use sqlx::{AnyConnection, AssertSqlSafe, Row};
+use time::OffsetDateTime;
+
+use crate::db::{Db, from_unix};
+
+/// An action to record. `summary` says what changed, e.g. `is_active: yes -> no`.
+#[derive(Debug, Clone)]
+pub struct NewEntry {
+    /// The staff member acting; `None` for the command line.
+    pub actor_user_id: Option<i64>,
+    /// A dotted verb such as `booking.refund` or `user.deactivate`.
+    pub action: String,
+    pub target_type: String,
+    pub target_id: String,
+    pub summary: String,
+}
+
+impl NewEntry {
+    pub fn new(
+        actor_user_id: Option<i64>,
+        action: &str,
+        target_type: &str,
+        target_id: impl ToString,
+        summary: impl Into<String>,
+    ) -> Self {
+        Self {
+            actor_user_id,
+            action: action.to_owned(),
+            target_type: target_type.to_owned(),
+            target_id: target_id.to_string(),
+            summary: summary.into(),
+        }
+    }
+}
+
+/// A recorded action, with the actor's email when the actor still exists.
+#[derive(Debug, Clone)]
+pub struct Entry {
+    pub id: i64,
+    pub actor_user_id: Option<i64>,
+    pub actor_email: Option<String>,
+    pub action: String,
+    pub target_type: String,
+    pub target_id: String,
+    pub summary: String,
+    pub created_at: OffsetDateTime,
+}
+
+/// Records `entry` on `conn` (pass the transaction of the change it describes).
+pub async fn record(
+    conn: &mut AnyConnection,
+    entry: &NewEntry,
+    now: i64,
+) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar(
+        "INSERT INTO audit_log (actor_user_id, action, target_type, target_id, summary, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+    )
+    .bind(entry.actor_user_id)
+    .bind(&entry.action)
+    .bind(&entry.target_type)
+    .bind(&entry.target_id)
+    .bind(&entry.summary)
+    .bind(now)
+    .fetch_one(conn)
+    .await
+}
+
+/// Records `entry` on its own, for changes whose transaction belongs to another module.
+pub async fn record_now(db: &Db, entry: &NewEntry, now: i64) -> Result<i64, sqlx::Error> {
+    let mut conn = db.writer().acquire().await?;
+    record(&mut conn, entry, now).await
+}
+
+/// Which entries to list; empty fields do not filter.
+#[derive(Debug, Clone, Default)]
+pub struct Filter {
+    /// Entries whose action starts with this (`booking.` lists every booking action).
+    pub action: String,
+    pub target_type: String,
+    pub target_id: String,
+    pub actor_user_id: Option<i64>,
+}
+
+/// Entries matching `filter`, newest first; one query (with the actor's email joined).
+pub async fn list(
+    db: &Db,
+    filter: &Filter,
+    limit: i64,
+    offset: i64,
+) -> Result<Vec<Entry>, sqlx::Error> {
+    let mut conditions = Vec::new();
+    let mut n = 0;
+    let mut next = || {
+        n += 1;
+        n
+    };
+    if !filter.action.is_empty() {
+        conditions.push(format!("a.action LIKE ${}", next()));
+    }
+    if !filter.target_type.is_empty() {
+        conditions.push(format!("a.target_type = ${}", next()));
+    }
+    if !filter.target_id.is_empty() {
+        conditions.push(format!("a.target_id = ${}", next()));
+    }
+    if filter.actor_user_id.is_some() {
+        conditions.push(format!("a.actor_user_id = ${}", next()));
+    }
+    let limit_at = next();
+    let offset_at = next();
+    let where_clause = if conditions.is_empty() {
+        String::new()
+    } else {
+        format!("WHERE {}", conditions.join(" AND "))
+    };
+    let sql = format!(
+        "SELECT a.id, a.actor_user_id, u.email AS actor_email, a.action, a.target_type, \
+         a.target_id, a.summary, a.created_at FROM audit_log a \
+         LEFT JOIN users u ON u.id = a.actor_user_id {where_clause} \
+         ORDER BY a.created_at DESC, a.id DESC LIMIT ${limit_at} OFFSET ${offset_at}"
+    );
+    let mut query = sqlx::query(AssertSqlSafe(sql));
+    if !filter.action.is_empty() {
+        query = query.bind(format!("{}%", escape_like(&filter.action)));
+    }
+    if !filter.target_type.is_empty() {
+        query = query.bind(filter.target_type.clone());
+    }
+    if !filter.target_id.is_empty() {
+        query = query.bind(filter.target_id.clone());
+    }
+    if let Some(actor) = filter.actor_user_id {
+        query = query.bind(actor);
+    }
+    let rows = query
+        .bind(limit)
+        .bind(offset)
+        .fetch_all(db.reader())
+        .await?;
+    rows.iter()
+        .map(|r| {
+            Ok(Entry {
+                id: r.try_get("id")?,
+                actor_user_id: r.try_get("actor_user_id")?,
+                actor_email: r.try_get("actor_email")?,
+                action: r.try_get("action")?,
+                target_type: r.try_get("target_type")?,
+                target_id: r.try_get("target_id")?,
+                summary: r.try_get("summary")?,
+                created_at: from_unix(r.try_get("created_at")?),
+            })
+        })
+        .collect()
+}
+
+/// Drops `%`, `_` and backslashes from user input put into a `LIKE` pattern, so that a search
+/// never turns into a wildcard (the engines disagree on the default escape character).
+pub fn escape_like(raw: &str) -> String {
+    raw.chars()
+        .filter(|c| !matches!(c, '%' | '_' | '\\'))
+        .collect()
+}

@@ -1,0 +1,363 @@
+//! `/admin/movies`: every movie (inactive ones too) with search, one movie with its poster
+//! upload and the switch that hides it from the catalogue.
+//!
+//! Posters arrive as multipart forms; the CSRF token travels in the form action's query
+//! string (`?csrf_token=...`, see `web::csrf`). The catalogue decides what an image is from
+//! its bytes, never from the file name or the declared type.
+
+use askama::Template;
+use axum::Form;
+use axum::extract::{Multipart, Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+use tower_sessions::Session;
+
+use super::{ConfirmPage, PER_PAGE, Pager, confirmed, query_string, render, see_other};
+use crate::domain::audit::{self, Filter, NewEntry};
+use crate::domain::catalogue::{self, CatalogueError, MAX_POSTER_BYTES};
+use crate::domain::movie_admin::{self, MovieRow};
+use crate::error::{AppError, AppResult, FieldErrors};
+use crate::state::AppState;
+use crate::web::admin::audit::EntryRow;
+use crate::web::auth::StaffUser;
+use crate::web::page::{Page, flash};
+use crate::web::pages::account::FormErrors;
+
+/// Room for the multipart framing around the largest poster we accept, so that a slightly
+/// too large image gets the clear "at most 2 MB" message rather than a bare 413.
+pub const POSTER_BODY_LIMIT: usize = MAX_POSTER_BYTES + 256 * 1024;
+
+#[derive(Debug, Deserialize, Default)]
+pub struct MovieQuery {
+    #[serde(default)]
+    q: String,
+    #[serde(default)]
+    page: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "admin/movies.html")]
+struct MoviesPage {
+    page: Page,
+    q: String,
+    movies: Vec<MovieRow>,
+    pager: Pager,
+}
+
+pub async fn list(
+    StaffUser(_): StaffUser,
+    State(state): State<AppState>,
+    page: Page,
+    Query(q): Query<MovieQuery>,
+) -> AppResult<Response> {
+    let number = super::PageNumber {
+        page: q.page.clone(),
+    };
+    let text = q.q.trim().to_owned();
+    let mut movies = movie_admin::list(&state.db, &text, PER_PAGE + 1, number.offset()).await?;
+    let pager = Pager::new(
+        &mut movies,
+        number.number(),
+        "/admin/movies",
+        &query_string(&[("q", &text)]),
+    );
+    render(MoviesPage {
+        page,
+        q: text,
+        movies,
+        pager,
+    })
+}
+
+#[derive(Template)]
+#[template(path = "admin/movie.html")]
+struct MoviePage {
+    page: Page,
+    movie: MovieRow,
+    errors: FormErrors,
+    audit: Vec<EntryRow>,
+}
+
+fn parse_id(raw: &str) -> AppResult<i64> {
+    raw.parse::<i64>().map_err(|_| AppError::NotFound)
+}
+
+async fn movie_page(
+    state: &AppState,
+    page: Page,
+    id: i64,
+    errors: FieldErrors,
+) -> AppResult<Response> {
+    let movie = movie_admin::find(&state.db, id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let filter = Filter {
+        target_type: "movie".into(),
+        target_id: id.to_string(),
+        ..Filter::default()
+    };
+    let audit = super::audit::rows(audit::list(&state.db, &filter, 50, 0).await?);
+    let status = if errors.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
+    let html = render(MoviePage {
+        page,
+        movie,
+        errors: errors.into(),
+        audit,
+    })?;
+    Ok((status, html).into_response())
+}
+
+pub async fn detail(
+    StaffUser(_): StaffUser,
+    State(state): State<AppState>,
+    page: Page,
+    Path(id): Path<String>,
+) -> AppResult<Response> {
+    movie_page(&state, page, parse_id(&id)?, FieldErrors::new()).await
+}
+
+fn poster_error(message: &str) -> FieldErrors {
+    FieldErrors::from([("poster".to_owned(), message.to_owned())])
+}
+
+/// Reads the `poster` field, refusing more than `MAX_POSTER_BYTES` + 1 bytes (enough to
+/// tell "too large" apart without holding an unbounded body).
+async fn read_poster(multipart: &mut Multipart) -> Result<Option<Vec<u8>>, String> {
+    while let Some(mut field) = multipart
+        .next_field()
+        .await
+        .map_err(|e| format!("The upload could not be read: {}", e.body_text()))?
+    {
+        if field.name() != Some("poster") {
+            continue;
+        }
+        let mut bytes = Vec::new();
+        while let Some(chunk) = field
+            .chunk()
+            .await
+            .map_err(|e| format!("The upload could not be read: {}", e.body_text()))?
+        {
+            bytes.extend_from_slice(&chunk);
+            if bytes.len() > MAX_POSTER_BYTES {
+                return Err("The poster must be at most 2 MB.".into());
+            }
+        }
+        return Ok(Some(bytes));
+    }
+    Ok(None)
+}
+
+pub async fn poster(
+    StaffUser(me): StaffUser,
+    State(state): State<AppState>,
+    session: Session,
+    page: Page,
+    Path(id): Path<String>,
+    mut multipart: Multipart,
+) -> AppResult<Response> {
+    let id = parse_id(&id)?;
+    let bytes = match read_poster(&mut multipart).await {
+        Ok(Some(bytes)) if !bytes.is_empty() => bytes,
+        Ok(_) => return movie_page(&state, page, id, poster_error("Choose an image file.")).await,
+        Err(message) => return movie_page(&state, page, id, poster_error(&message)).await,
+    };
+    match catalogue::set_poster(&state.db, id, &bytes, state.clock.now()).await {
+        Ok(sha) => {
+            let kind = catalogue::sniff_image_type(&bytes).unwrap_or("image");
+            audit::record_now(
+                &state.db,
+                &NewEntry::new(
+                    Some(me.id),
+                    "movie.poster",
+                    "movie",
+                    id,
+                    format!("new poster: {kind}, {} bytes, sha256 {sha}", bytes.len()),
+                ),
+                state.clock.unix_now(),
+            )
+            .await?;
+            flash(&session, "success", "The poster is updated.").await;
+            Ok(see_other(&format!("/admin/movies/{id}")))
+        }
+        Err(CatalogueError::Invalid(errors)) => movie_page(&state, page, id, errors).await,
+        Err(CatalogueError::UnknownMovie) => Err(AppError::NotFound),
+        Err(CatalogueError::UnknownCity) => Err(AppError::NotFound),
+        Err(CatalogueError::Database(e)) => Err(e.into()),
+    }
+}
+
+#[derive(Debug, Deserialize)]
+pub struct ActiveForm {
+    #[serde(default)]
+    value: String,
+    #[serde(default)]
+    confirm: Option<String>,
+}
+
+pub async fn set_active(
+    StaffUser(me): StaffUser,
+    State(state): State<AppState>,
+    session: Session,
+    page: Page,
+    Path(id): Path<String>,
+    Form(form): Form<ActiveForm>,
+) -> AppResult<Response> {
+    let id = parse_id(&id)?;
+    let on = match form.value.as_str() {
+        "on" => true,
+        "off" => false,
+        _ => return Err(AppError::bad_request("Choose on or off.")),
+    };
+    let movie = movie_admin::find(&state.db, id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let back = format!("/admin/movies/{id}");
+    if !on && !confirmed(&form.confirm) {
+        return render(ConfirmPage {
+            page,
+            title: format!("Deactivate {}?", movie.title),
+            message: "The movie disappears from the catalogue and search; its showtimes and bookings stay.".into(),
+            action: format!("{back}/active"),
+            fields: vec![("value".into(), "off".into())],
+            button: format!("Deactivate {}", movie.title),
+            cancel: back,
+        });
+    }
+    movie_admin::set_active(&state.db, me.id, id, on, state.clock.unix_now()).await?;
+    let text = if on {
+        "is back in the catalogue"
+    } else {
+        "is hidden from the catalogue"
+    };
+    flash(&session, "success", format!("{} {text}.", movie.title)).await;
+    Ok(see_other(&back))
+}
+
+#[derive(Debug, Deserialize, Default)]
+pub struct NewMovieForm {
+    #[serde(default)]
+    title: String,
+    #[serde(default)]
+    synopsis: String,
+    #[serde(default)]
+    runtime_minutes: String,
+    #[serde(default)]
+    certificate: String,
+    #[serde(default)]
+    release_date: String,
+    #[serde(default)]
+    genres: String,
+    #[serde(default)]
+    languages: String,
+    #[serde(default)]
+    trailer_url: String,
+}
+
+#[derive(Template)]
+#[template(path = "admin/movie_new.html")]
+struct NewMoviePage {
+    page: Page,
+    form: NewMovieForm,
+    certificates: Vec<&'static str>,
+    errors: FormErrors,
+}
+
+fn split_list(text: &str) -> Vec<String> {
+    text.split(',')
+        .map(|s| s.trim().to_owned())
+        .filter(|s| !s.is_empty())
+        .collect()
+}
+
+pub async fn new_page(StaffUser(_): StaffUser, page: Page) -> AppResult<Response> {
+    render(NewMoviePage {
+        page,
+        form: NewMovieForm {
+            certificate: "UA".into(),
+            ..NewMovieForm::default()
+        },
+        certificates: catalogue::Certificate::ALL
+            .iter()
+            .map(|c| c.as_str())
+            .collect(),
+        errors: FormErrors::default(),
+    })
+}
+
+pub async fn create(
+    StaffUser(me): StaffUser,
+    State(state): State<AppState>,
+    session: Session,
+    page: Page,
+    Form(form): Form<NewMovieForm>,
+) -> AppResult<Response> {
+    let mut errors = FieldErrors::new();
+    let runtime = form.runtime_minutes.trim().parse::<i64>().unwrap_or(0);
+    let certificate = catalogue::Certificate::parse(&form.certificate);
+    if certificate.is_none() {
+        errors.insert("certificate".into(), "Choose a certificate.".into());
+    }
+    let release_date = catalogue::parse_date(form.release_date.trim());
+    if release_date.is_none() {
+        errors.insert(
+            "release_date".into(),
+            "Enter a date like 2026-11-25.".into(),
+        );
+    }
+    let new = catalogue::NewMovie {
+        title: form.title.trim().to_owned(),
+        synopsis: form.synopsis.trim().to_owned(),
+        runtime_minutes: runtime,
+        certificate: certificate.unwrap_or(catalogue::Certificate::UA),
+        release_date: release_date.unwrap_or(time::Date::MIN),
+        genres: split_list(&form.genres),
+        languages: split_list(&form.languages),
+        trailer_url: Some(form.trailer_url.trim().to_owned()).filter(|u| !u.is_empty()),
+    };
+    if let Err(more) = new.validate() {
+        errors.extend(more);
+    }
+    if errors.is_empty() {
+        match catalogue::create_movie(&state.db, &new, state.clock.now()).await {
+            Ok(movie) => {
+                audit::record_now(
+                    &state.db,
+                    &NewEntry::new(
+                        Some(me.id),
+                        "movie.create",
+                        "movie",
+                        movie.id,
+                        format!(
+                            "{} ({} min, {})",
+                            new.title,
+                            new.runtime_minutes,
+                            new.certificate.as_str()
+                        ),
+                    ),
+                    state.clock.unix_now(),
+                )
+                .await?;
+                flash(&session, "success", format!("{} is added.", new.title)).await;
+                return Ok(see_other(&format!("/admin/movies/{}", movie.id)));
+            }
+            Err(CatalogueError::Invalid(more)) => errors.extend(more),
+            Err(CatalogueError::Database(e)) => return Err(e.into()),
+            Err(_) => return Err(AppError::NotFound),
+        }
+    }
+    let html = render(NewMoviePage {
+        page,
+        form,
+        certificates: catalogue::Certificate::ALL
+            .iter()
+            .map(|c| c.as_str())
+            .collect(),
+        errors: errors.into(),
+    })?;
+    Ok((StatusCode::UNPROCESSABLE_ENTITY, html).into_response())
+}

@@ -1,0 +1,261 @@
+//! `/admin/screens/new`: add a screen to a theatre with its seat layout typed as text. The
+//! layout is parsed by `domain::screens::parse_layout` (the one parser), its mistakes are
+//! shown next to the field with their line, and "Preview" draws the seat map with the same
+//! markup classes as the booking page before anything is stored.
+
+use askama::Template;
+use axum::Form;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+use tower_sessions::Session;
+
+use super::{render, see_other};
+use crate::domain::audit::{self, NewEntry};
+use crate::domain::screens::{self, CategoryDef, ScreenError, SeatKind, SeatSpec};
+use crate::domain::venue_admin;
+use crate::error::{AppResult, FieldErrors};
+use crate::state::AppState;
+use crate::web::auth::StaffUser;
+use crate::web::page::{Page, flash};
+use crate::web::pages::account::FormErrors;
+
+const DEFAULT_CATEGORIES: &str = "C Classic\nP Prime";
+
+#[derive(Debug, Deserialize, Default)]
+pub struct ScreenForm {
+    #[serde(default)]
+    theatre_id: String,
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    categories: String,
+    #[serde(default)]
+    layout: String,
+    /// `preview` or `create`.
+    #[serde(default)]
+    intent: String,
+}
+
+/// One cell of a previewed row.
+pub enum PreviewCell {
+    Gap,
+    Seat {
+        number: i64,
+        classes: String,
+        title: String,
+    },
+}
+
+pub struct PreviewRow {
+    pub label: String,
+    pub cells: Vec<PreviewCell>,
+}
+
+#[derive(Template)]
+#[template(path = "admin/screen_new.html")]
+struct ScreenPage {
+    page: Page,
+    theatres: Vec<(i64, String)>,
+    theatre_id: String,
+    name: String,
+    categories: String,
+    layout: String,
+    errors: FormErrors,
+    preview: Vec<PreviewRow>,
+    seat_count: usize,
+}
+
+/// Reads `CODE Name` lines (cheapest first) into category definitions.
+pub fn parse_categories(text: &str) -> Result<Vec<CategoryDef>, String> {
+    let mut out = Vec::new();
+    for (i, line) in text
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .enumerate()
+    {
+        let (code, name) = line.split_once(char::is_whitespace).ok_or_else(|| {
+            format!(
+                "Line {}: write a code and a name, like \"C Classic\".",
+                i + 1
+            )
+        })?;
+        let mut chars = code.chars();
+        let (Some(c), None) = (chars.next(), chars.next()) else {
+            return Err(format!(
+                "Line {}: the code must be one capital letter.",
+                i + 1
+            ));
+        };
+        out.push(CategoryDef::new(c, name.trim(), i as i64));
+    }
+    screens::validate_categories(&out).map_err(|e| e.to_string())?;
+    Ok(out)
+}
+
+/// Rows of the seat map drawn from parsed seats, gaps where the layout has them.
+pub fn preview(seats: &[SeatSpec], categories: &[CategoryDef]) -> Vec<PreviewRow> {
+    let mut rows: Vec<PreviewRow> = Vec::new();
+    let mut current: Option<i64> = None;
+    let mut next_col = 0;
+    for seat in seats {
+        if current != Some(seat.row_index) {
+            rows.push(PreviewRow {
+                label: seat.row_label.clone(),
+                cells: Vec::new(),
+            });
+            current = Some(seat.row_index);
+            next_col = 0;
+        }
+        let Some(row) = rows.last_mut() else { continue };
+        while next_col < seat.col_index {
+            row.cells.push(PreviewCell::Gap);
+            next_col += 1;
+        }
+        let rank = categories
+            .iter()
+            .find(|c| c.code == seat.category)
+            .map(|c| c.rank.min(2))
+            .unwrap_or(0);
+        let (state, extra) = match seat.kind {
+            SeatKind::Blocked => ("seat-unavailable", ""),
+            SeatKind::Wheelchair => ("seat-available", " seat-wheelchair"),
+            _ => ("seat-available", ""),
+        };
+        let category = categories
+            .iter()
+            .find(|c| c.code == seat.category)
+            .map(|c| c.name.clone())
+            .unwrap_or_default();
+        row.cells.push(PreviewCell::Seat {
+            number: seat.number,
+            classes: format!("seat {state} cat-{rank}{extra}"),
+            title: format!("{} · {category} · {}", seat.label, seat.kind.as_str()),
+        });
+        next_col += 1;
+    }
+    rows
+}
+
+pub async fn new_page(
+    StaffUser(_): StaffUser,
+    State(state): State<AppState>,
+    page: Page,
+) -> AppResult<Response> {
+    render(ScreenPage {
+        page,
+        theatres: venue_admin::theatre_choices(&state.db).await?,
+        theatre_id: String::new(),
+        name: String::new(),
+        categories: DEFAULT_CATEGORIES.into(),
+        layout: String::new(),
+        errors: FormErrors::default(),
+        preview: Vec::new(),
+        seat_count: 0,
+    })
+}
+
+pub async fn create(
+    StaffUser(me): StaffUser,
+    State(state): State<AppState>,
+    session: Session,
+    page: Page,
+    Form(form): Form<ScreenForm>,
+) -> AppResult<Response> {
+    let mut errors = FieldErrors::new();
+    let theatre_id = form.theatre_id.trim().parse::<i64>().ok();
+    if theatre_id.is_none() {
+        errors.insert("theatre_id".into(), "Choose a theatre.".into());
+    }
+    let name = form.name.trim().to_owned();
+    if name.is_empty() || name.chars().count() > 60 {
+        errors.insert(
+            "name".into(),
+            "Enter a name of at most 60 characters.".into(),
+        );
+    }
+    let categories = match parse_categories(&form.categories) {
+        Ok(c) => c,
+        Err(message) => {
+            errors.insert("categories".into(), message);
+            Vec::new()
+        }
+    };
+    let mut seats = Vec::new();
+    if !categories.is_empty() {
+        match screens::parse_layout(&form.layout, &categories) {
+            Ok(parsed) => seats = parsed,
+            Err(error) => {
+                errors.insert("layout".into(), error.to_string());
+            }
+        }
+    }
+    if errors.is_empty()
+        && form.intent == "create"
+        && let Some(theatre_id) = theatre_id
+    {
+        match screens::create_screen(&state.db, theatre_id, &name, &categories, &form.layout).await
+        {
+            Ok(created) => {
+                audit::record_now(
+                    &state.db,
+                    &NewEntry::new(
+                        Some(me.id),
+                        "screen.create",
+                        "screen",
+                        created.id,
+                        format!(
+                            "{name} in theatre #{theatre_id}: {} seats",
+                            created.seat_count
+                        ),
+                    ),
+                    state.clock.unix_now(),
+                )
+                .await?;
+                flash(
+                    &session,
+                    "success",
+                    format!(
+                        "Screen {name} is created with {} seats.",
+                        created.seat_count
+                    ),
+                )
+                .await;
+                return Ok(see_other("/admin/screens/new"));
+            }
+            Err(ScreenError::UnknownTheatre) => {
+                errors.insert("theatre_id".into(), "Choose a theatre.".into());
+            }
+            Err(ScreenError::Invalid(message)) => {
+                errors.insert("name".into(), message);
+            }
+            Err(ScreenError::Layout(error)) => {
+                errors.insert("layout".into(), error.to_string());
+            }
+            Err(ScreenError::Database(e)) => return Err(e.into()),
+        }
+    }
+    let status = if errors.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
+    let html = render(ScreenPage {
+        page,
+        theatres: venue_admin::theatre_choices(&state.db).await?,
+        theatre_id: form.theatre_id,
+        name: form.name,
+        categories: form.categories,
+        layout: form.layout,
+        preview: if errors.is_empty() {
+            preview(&seats, &categories)
+        } else {
+            Vec::new()
+        },
+        seat_count: seats.len(),
+        errors: errors.into(),
+    })?;
+    Ok((status, html).into_response())
+}
