@@ -1046,3 +1046,28 @@ async fn cities_and_theatres_are_added_with_errors_next_to_the_fields() {
     assert_eq!(audit_count(&w.app, "city.create").await, 1);
     assert_eq!(audit_count(&w.app, "theatre.create").await, 1);
 }
+
+#[tokio::test]
+async fn staff_search_takes_underscores_and_percent_signs_literally() {
+    let w = world().await;
+    let first_last = create_user(&w.app, "first_last@example.com", PASSWORD, false).await;
+    let firstxlast = create_user(&w.app, "firstxlast@example.com", PASSWORD, false).await;
+
+    let (status, list) = w.staff.get_text("/admin/users?q=first_last").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        list.contains(&format!("/admin/users/{first_last}\"")),
+        "the underscore is a character"
+    );
+    assert!(
+        !list.contains(&format!("/admin/users/{firstxlast}\"")),
+        "not a wildcard"
+    );
+
+    let (status, list) = w.staff.get_text("/admin/users?q=%25").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        !list.contains(&format!("/admin/users/{first_last}\"")),
+        "% matches only a percent sign"
+    );
+}

@@ -182,6 +182,18 @@ pub fn placeholders(from: usize, count: usize) -> String {
         .join(", ")
 }
 
+/// Escapes `%`, `_` and `\` so user text matches literally inside `LIKE ... ESCAPE '\'`.
+pub fn escape_like(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
 /// Whether PostgreSQL aborted a transaction only because of a race with another one
 /// (deadlock or serialization failure), so running it again is safe.
 pub fn is_retryable(error: &sqlx::Error) -> bool {
@@ -191,6 +203,11 @@ pub fn is_retryable(error: &sqlx::Error) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn like_wildcards_are_escaped() {
+        assert_eq!(escape_like("100%_a\\b"), "100\\%\\_a\\\\b");
+    }
 
     #[test]
     fn sqlite_urls_create_the_file() {

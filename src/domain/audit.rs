@@ -7,7 +7,7 @@
 use sqlx::{AnyConnection, AssertSqlSafe, Row};
 use time::OffsetDateTime;
 
-use crate::db::{Db, from_unix};
+use crate::db::{Db, escape_like, from_unix};
 
 /// An action to record. `summary` says what changed, e.g. `is_active: yes -> no`.
 #[derive(Debug, Clone)]
@@ -102,7 +102,7 @@ pub async fn list(
         n
     };
     if !filter.action.is_empty() {
-        conditions.push(format!("a.action LIKE ${}", next()));
+        conditions.push(format!("a.action LIKE ${} ESCAPE '\\'", next()));
     }
     if !filter.target_type.is_empty() {
         conditions.push(format!("a.target_type = ${}", next()));
@@ -157,13 +157,5 @@ pub async fn list(
                 created_at: from_unix(r.try_get("created_at")?),
             })
         })
-        .collect()
-}
-
-/// Drops `%`, `_` and backslashes from user input put into a `LIKE` pattern, so that a search
-/// never turns into a wildcard (the engines disagree on the default escape character).
-pub fn escape_like(raw: &str) -> String {
-    raw.chars()
-        .filter(|c| !matches!(c, '%' | '_' | '\\'))
         .collect()
 }

@@ -5,8 +5,9 @@
 use sqlx::{AssertSqlSafe, Row};
 use time::OffsetDateTime;
 
+use crate::db::escape_like;
 use crate::db::{Db, from_unix, unix};
-use crate::domain::audit::{self, NewEntry, escape_like};
+use crate::domain::audit::{self, NewEntry};
 use crate::domain::bookings::{Booking, Status};
 use crate::domain::outbox::{self, NewEmail};
 
@@ -58,14 +59,14 @@ pub async fn search(
             "%{}%",
             escape_like(&search.email.trim().to_lowercase())
         ));
-        conditions.push(format!("u.email LIKE ${}", texts.len()));
+        conditions.push(format!("u.email LIKE ${} ESCAPE '\\'", texts.len()));
     }
     if !search.title.trim().is_empty() {
         texts.push(format!(
             "%{}%",
             escape_like(&search.title.trim().to_lowercase())
         ));
-        conditions.push(format!("LOWER(m.title) LIKE ${}", texts.len()));
+        conditions.push(format!("LOWER(m.title) LIKE ${} ESCAPE '\\'", texts.len()));
     }
     if let Some(status) = search.status {
         texts.push(status.as_str().to_owned());
@@ -236,7 +237,7 @@ pub async fn showtimes_from(
            AS confirmed_bookings \
          FROM showtimes st JOIN movies m ON m.id = st.movie_id \
          JOIN screens sc ON sc.id = st.screen_id JOIN theatres t ON t.id = sc.theatre_id \
-         WHERE st.starts_at >= $1 AND st.starts_at < $2 AND LOWER(t.name) LIKE $3 \
+         WHERE st.starts_at >= $1 AND st.starts_at < $2 AND LOWER(t.name) LIKE $3 ESCAPE '\\' \
          ORDER BY st.starts_at, t.name, sc.name LIMIT 500",
     )
     .bind(start)

@@ -14,7 +14,7 @@ use sqlx::{AnyConnection, Row};
 use time::{Date, OffsetDateTime};
 use time_tz::{OffsetDateTimeExt, PrimitiveDateTimeExt};
 
-use crate::db::{Db, unix};
+use crate::db::{Db, escape_like, unix};
 use crate::error::FieldErrors;
 
 /// The timezone of theatres that do not say otherwise, and of "today" for release dates.
@@ -731,18 +731,6 @@ impl Conditions {
     }
 }
 
-/// Escapes `%`, `_` and `\` so user text matches literally inside `LIKE ... ESCAPE '\'`.
-pub fn escape_like(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        if matches!(c, '%' | '_' | '\\') {
-            out.push('\\');
-        }
-        out.push(c);
-    }
-    out
-}
-
 /// The UTC range `[start, end)` of a local calendar date in a timezone (an unknown zone
 /// counts as `DEFAULT_TIMEZONE`).
 pub fn local_day_bounds(date: Date, timezone: &str) -> (i64, i64) {
@@ -1073,11 +1061,6 @@ mod tests {
         assert_eq!(slugify("Don't Look Up"), "dont-look-up");
         assert_eq!(slugify("Amélie"), "amelie");
         assert_eq!(slugify("बाहुबली"), "");
-    }
-
-    #[test]
-    fn like_wildcards_are_escaped() {
-        assert_eq!(escape_like("100%_a\\b"), "100\\%\\_a\\\\b");
     }
 
     #[test]

@@ -5,7 +5,8 @@
 use sqlx::Row;
 
 use crate::db::Db;
-use crate::domain::audit::{self, NewEntry, escape_like};
+use crate::db::escape_like;
+use crate::domain::audit::{self, NewEntry};
 
 /// A movie as staff list it.
 #[derive(Debug, Clone)]
@@ -34,7 +35,7 @@ fn from_row(r: &sqlx::any::AnyRow) -> Result<MovieRow, sqlx::Error> {
 /// Movies whose title contains `q` (all when empty), newest release first.
 pub async fn list(db: &Db, q: &str, limit: i64, offset: i64) -> Result<Vec<MovieRow>, sqlx::Error> {
     let sql = format!(
-        "{SELECT} WHERE LOWER(title) LIKE $1 ORDER BY release_date DESC, id DESC LIMIT $2 OFFSET $3"
+        "{SELECT} WHERE LOWER(title) LIKE $1 ESCAPE '\\' ORDER BY release_date DESC, id DESC LIMIT $2 OFFSET $3"
     );
     let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
         .bind(format!("%{}%", escape_like(&q.trim().to_lowercase())))

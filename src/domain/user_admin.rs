@@ -6,9 +6,10 @@
 use sqlx::Row;
 use time::OffsetDateTime;
 
+use crate::db::escape_like;
 use crate::db::session_store::delete_user_sessions;
 use crate::db::{Db, from_unix};
-use crate::domain::audit::{self, NewEntry, escape_like};
+use crate::domain::audit::{self, NewEntry};
 use crate::domain::users::{User, user_from_row};
 
 /// A user as listed for staff.
@@ -31,7 +32,7 @@ pub async fn search(
     let rows = sqlx::query(
         "SELECT u.id, u.email, u.name, u.is_staff, u.is_active, u.email_verified_at, u.created_at, \
          (SELECT COUNT(*) FROM bookings b WHERE b.user_id = u.id) AS bookings \
-         FROM users u WHERE u.email LIKE $1 OR LOWER(u.name) LIKE $1 \
+         FROM users u WHERE u.email LIKE $1 ESCAPE '\\' OR LOWER(u.name) LIKE $1 ESCAPE '\\' \
          ORDER BY u.created_at DESC, u.id DESC LIMIT $2 OFFSET $3",
     )
     .bind(pattern)
