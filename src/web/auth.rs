@@ -8,6 +8,7 @@ use axum::response::{IntoResponse, Response};
 use tower_sessions::Session;
 
 use crate::db::session_store::USER_ID_KEY;
+use crate::domain::bookings::{self, Booking, Viewer};
 use crate::domain::users::{self, User};
 use crate::error::AppError;
 use crate::state::AppState;
@@ -95,6 +96,38 @@ impl<S: Send + Sync> FromRequestParts<S> for CurrentUser {
                     .unwrap_or_else(|| "/".into()),
             }),
         }
+    }
+}
+
+impl CurrentUser {
+    /// A booking this user may see (their own; staff see every booking), or 404: someone
+    /// else's booking is indistinguishable from one that does not exist.
+    pub async fn booking(&self, state: &AppState, public_id: &str) -> Result<Booking, AppError> {
+        self.find(state, public_id, self.0.is_staff).await
+    }
+
+    /// A booking of this user's own (paying is for the owner only, even for staff).
+    pub async fn own_booking(
+        &self,
+        state: &AppState,
+        public_id: &str,
+    ) -> Result<Booking, AppError> {
+        self.find(state, public_id, false).await
+    }
+
+    async fn find(
+        &self,
+        state: &AppState,
+        public_id: &str,
+        is_staff: bool,
+    ) -> Result<Booking, AppError> {
+        let viewer = Viewer {
+            user_id: self.0.id,
+            is_staff,
+        };
+        bookings::find_for_viewer(&state.db, public_id, viewer)
+            .await?
+            .ok_or(AppError::NotFound)
     }
 }
 

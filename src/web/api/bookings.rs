@@ -7,7 +7,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 use time::format_description::well_known::Rfc3339;
 
-use crate::domain::bookings::{self, Booking, Status, Viewer};
+use crate::domain::bookings::{self, Booking, Status};
 use crate::domain::payments::{RefundError, RefundPolicy};
 use crate::domain::showtimes;
 use crate::error::{AppError, AppResult};
@@ -116,22 +116,13 @@ pub async fn list(State(state): State<AppState>, user: CurrentUser) -> AppResult
     ))
 }
 
-fn viewer(user: &CurrentUser) -> Viewer {
-    Viewer {
-        user_id: user.0.id,
-        is_staff: user.0.is_staff,
-    }
-}
-
 /// `GET /api/v1/bookings/{id}`: 404 for anyone but its owner and staff.
 pub async fn detail(
     State(state): State<AppState>,
     Path(public_id): Path<String>,
     user: CurrentUser,
 ) -> AppResult<Json<Value>> {
-    let booking = bookings::find_for_viewer(&state.db, &public_id, viewer(&user))
-        .await?
-        .ok_or(AppError::NotFound)?;
+    let booking = user.booking(&state, &public_id).await?;
     Ok(Json(booking_json(&booking)))
 }
 
@@ -141,9 +132,7 @@ pub async fn cancel(
     Path(public_id): Path<String>,
     user: CurrentUser,
 ) -> AppResult<Json<Value>> {
-    let booking = bookings::find_for_viewer(&state.db, &public_id, viewer(&user))
-        .await?
-        .ok_or(AppError::NotFound)?;
+    let booking = user.booking(&state, &public_id).await?;
     let not_cancellable = |message: String| AppError::Unprocessable {
         code: "not_cancellable",
         message,

@@ -5,7 +5,6 @@ use axum::extract::{Path, State};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use crate::domain::bookings::{self, Viewer};
 use crate::error::{AppError, AppResult};
 use crate::payments::flow;
 use crate::state::AppState;
@@ -22,13 +21,7 @@ pub async fn start(
     state
         .limiter
         .check(rate_limit::PAYMENT, &format!("user:{}", user.0.id))?;
-    let viewer = Viewer {
-        user_id: user.0.id,
-        is_staff: false,
-    };
-    let booking = bookings::find_for_viewer(&state.db, &public_id, viewer)
-        .await?
-        .ok_or(AppError::NotFound)?;
+    let booking = user.own_booking(&state, &public_id).await?;
     Ok(Json(flow::start(&state, &booking).await?))
 }
 
@@ -47,13 +40,7 @@ pub async fn verify(
     user: CurrentUser,
     Json(body): Json<Verify>,
 ) -> AppResult<Json<Value>> {
-    let viewer = Viewer {
-        user_id: user.0.id,
-        is_staff: false,
-    };
-    let booking = bookings::find_for_viewer(&state.db, &public_id, viewer)
-        .await?
-        .ok_or(AppError::NotFound)?;
+    let booking = user.own_booking(&state, &public_id).await?;
     if booking.razorpay_order_id.as_deref() != Some(body.razorpay_order_id.as_str()) {
         return Err(AppError::bad_request(
             "The payment details could not be verified.",

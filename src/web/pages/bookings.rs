@@ -7,7 +7,7 @@ use axum::http::header;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use tower_sessions::Session;
 
-use crate::domain::bookings::{self, Booking, Status, Viewer};
+use crate::domain::bookings::{self, Booking, Status};
 use crate::domain::payments::{RefundError, RefundPolicy};
 use crate::domain::pricing::format_rupees;
 use crate::domain::showtimes;
@@ -82,17 +82,6 @@ impl BookingView {
     }
 }
 
-/// Loads a booking the current user may see, or answers 404.
-async fn load(state: &AppState, user: &CurrentUser, public_id: &str) -> AppResult<Booking> {
-    let viewer = Viewer {
-        user_id: user.0.id,
-        is_staff: user.0.is_staff,
-    };
-    bookings::find_for_viewer(&state.db, public_id, viewer)
-        .await?
-        .ok_or(AppError::NotFound)
-}
-
 #[derive(Template)]
 #[template(path = "booking/checkout.html")]
 struct CheckoutPage {
@@ -107,7 +96,7 @@ pub async fn checkout(
     user: CurrentUser,
     page: Page,
 ) -> AppResult<Response> {
-    let booking = load(&state, &user, &public_id).await?;
+    let booking = user.booking(&state, &public_id).await?;
     let now = state.clock.now();
     if !booking.hold_is_live(now) {
         // Nothing to pay for any more: show where the booking stands.
@@ -171,7 +160,7 @@ pub async fn detail(
     user: CurrentUser,
     page: Page,
 ) -> AppResult<Html<String>> {
-    let booking = load(&state, &user, &public_id).await?;
+    let booking = user.booking(&state, &public_id).await?;
     let now = state.clock.now();
     let pending = booking.hold_is_live(now);
     let refundable = booking.status == Status::Confirmed
@@ -194,7 +183,7 @@ pub async fn qr(
     Path(public_id): Path<String>,
     user: CurrentUser,
 ) -> AppResult<Response> {
-    let booking = load(&state, &user, &public_id).await?;
+    let booking = user.booking(&state, &public_id).await?;
     if booking.status != Status::Confirmed {
         return Err(AppError::NotFound);
     }
@@ -214,7 +203,7 @@ pub async fn calendar(
     Path(public_id): Path<String>,
     user: CurrentUser,
 ) -> AppResult<Response> {
-    let booking = load(&state, &user, &public_id).await?;
+    let booking = user.booking(&state, &public_id).await?;
     if booking.status != Status::Confirmed {
         return Err(AppError::NotFound);
     }
@@ -243,7 +232,7 @@ pub async fn cancel(
     user: CurrentUser,
     session: Session,
 ) -> AppResult<Redirect> {
-    let booking = load(&state, &user, &public_id).await?;
+    let booking = user.booking(&state, &public_id).await?;
     let now = state.clock.now();
     match booking.status {
         Status::Pending if bookings::cancel_pending(&state.db, booking.id, now).await? => {

@@ -9,7 +9,7 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use serde::Deserialize;
 use tower_sessions::Session;
 
-use crate::domain::bookings::{self, Viewer};
+use crate::domain::bookings;
 use crate::domain::pricing::format_rupees;
 use crate::domain::tokens::random_token;
 use crate::error::{AppError, AppResult};
@@ -73,13 +73,7 @@ pub async fn pay(
     state
         .limiter
         .check(rate_limit::PAYMENT, &format!("user:{}", user.0.id))?;
-    let viewer = Viewer {
-        user_id: user.0.id,
-        is_staff: false,
-    };
-    let booking = bookings::find_for_viewer(&state.db, &public_id, viewer)
-        .await?
-        .ok_or(AppError::NotFound)?;
+    let booking = user.own_booking(&state, &public_id).await?;
     let checkout_url = format!("/bookings/{public_id}/checkout");
     let order = match flow::start(&state, &booking).await {
         Ok(order) => order,
