@@ -7,91 +7,14 @@ use std::io::Write;
 use std::process::{Command, Stdio};
 
 use common::accounts::{create_user, login};
+use common::admin::{
+    PASSWORD, audit_count, confirmed_booking, confirmed_booking_on, follow, scalar, world,
+};
 use common::booking::{booking_status, hold, logged_in_visitors};
 use common::catalogue::seed_small_showtime;
-use common::razorpay::FakeRazorpay;
-use common::{Browser, TestApp, location};
+use common::{Browser, TestApp};
 use moviebooking::web::admin::ADMIN_ROUTES;
 use reqwest::StatusCode;
-use serde_json::{Value, json};
-
-const PASSWORD: &str = "tickets-for-two";
-
-struct World {
-    app: TestApp,
-    fake: FakeRazorpay,
-    staff: Browser,
-    staff_id: i64,
-}
-
-async fn world() -> World {
-    let fake = FakeRazorpay::start().await;
-    let mut settings = fake.settings();
-    settings.push(("RATE_LIMITS".into(), "off".into()));
-    let app = TestApp::spawn_with_owned(settings).await;
-    let staff_id = create_user(&app, "boss@example.com", PASSWORD, true).await;
-    let staff = app.browser();
-    login(&staff, "boss@example.com", PASSWORD).await;
-    World {
-        app,
-        fake,
-        staff,
-        staff_id,
-    }
-}
-
-/// A confirmed, paid booking of a fresh showtime: (owner's browser, public id).
-async fn confirmed_booking(w: &World) -> (Browser, String) {
-    let show = seed_small_showtime(&w.app).await;
-    confirmed_booking_on(w, show.showtime_id, &show.seat_ids[0..2]).await
-}
-
-/// A confirmed, paid booking of `seats` of a showtime.
-async fn confirmed_booking_on(w: &World, showtime_id: i64, seats: &[i64]) -> (Browser, String) {
-    let visitor = logged_in_visitors(&w.app, 1).await.remove(0);
-    let (status, body) = hold(&visitor, showtime_id, seats).await;
-    assert_eq!(status, StatusCode::CREATED, "{body}");
-    let booking = body["booking"]["id"].as_str().unwrap().to_owned();
-    let response = visitor
-        .post_json(&format!("/api/v1/bookings/{booking}/payment"), &json!({}))
-        .await;
-    let order: Value = response.json().await.unwrap();
-    let order_id = order["order_id"].as_str().unwrap();
-    let payment = w.fake.pay(order_id);
-    let signature = FakeRazorpay::checkout_signature(order_id, &payment);
-    let response = visitor
-        .post_json(
-            &format!("/api/v1/bookings/{booking}/payment/verify"),
-            &json!({ "razorpay_order_id": order_id, "razorpay_payment_id": payment, "razorpay_signature": signature }),
-        )
-        .await;
-    assert_eq!(response.status(), StatusCode::OK);
-    assert_eq!(booking_status(&w.app, &booking).await, "confirmed");
-    (visitor, booking)
-}
-
-async fn scalar(app: &TestApp, sql: &'static str, arg: &str) -> i64 {
-    sqlx::query_scalar(sql)
-        .bind(arg)
-        .fetch_one(app.db.reader())
-        .await
-        .unwrap()
-}
-
-async fn audit_count(app: &TestApp, action: &str) -> i64 {
-    scalar(
-        app,
-        "SELECT COUNT(*) FROM audit_log WHERE action = $1",
-        action,
-    )
-    .await
-}
-
-/// The page a redirect points to, as the browser would load it next.
-async fn follow(browser: &Browser, response: reqwest::Response) -> String {
-    assert_eq!(response.status(), StatusCode::SEE_OTHER);
-    browser.get_text(&location(&response)).await.1
-}
 
 fn concrete(path: &str) -> String {
     path.replace("{public_id}", "no-such-booking")

@@ -9,6 +9,7 @@
 #![allow(dead_code)]
 
 pub mod accounts;
+pub mod admin;
 pub mod booking;
 pub mod catalogue;
 pub mod production;
