@@ -994,3 +994,257 @@ async fn staff_search_takes_underscores_and_percent_signs_literally() {
         "% matches only a percent sign"
     );
 }
+
+#[tokio::test]
+async fn a_city_is_renamed_and_its_slug_kept_unique() {
+    let w = world().await;
+    let first = seed_small_showtime(&w.app).await;
+    let second = seed_small_showtime(&w.app).await;
+    let page = w
+        .staff
+        .get_text(&format!("/admin/cities/{}", first.city_id))
+        .await;
+    assert_eq!(page.0, StatusCode::OK);
+    assert!(page.1.contains(&format!("value=\"{}\"", first.city_slug)));
+
+    // Another city's address is refused, next to the field, with what was typed kept.
+    let response = w
+        .staff
+        .post_form(
+            &format!("/admin/cities/{}", first.city_id),
+            &[("name", "Poona"), ("slug", &second.city_slug)],
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let body = response.text().await.unwrap();
+    assert!(body.contains("id=\"slug-error\"") && body.contains("Another city already uses"));
+    assert!(body.contains("value=\"Poona\""), "{body}");
+    let response = w
+        .staff
+        .post_form(
+            &format!("/admin/cities/{}", first.city_id),
+            &[("name", "Poona"), ("slug", "Not A Slug")],
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+
+    let response = w
+        .staff
+        .post_form(
+            &format!("/admin/cities/{}", first.city_id),
+            &[("name", "Pune"), ("slug", "pune")],
+        )
+        .await;
+    let page = follow(&w.staff, response).await;
+    assert!(page.contains("Pune is saved"), "{page}");
+    assert_eq!(
+        scalar(
+            &w.app,
+            "SELECT COUNT(*) FROM cities WHERE slug = $1",
+            "pune"
+        )
+        .await,
+        1
+    );
+    let (_, movies) = w.staff.get_text("/movies?city=pune").await;
+    assert!(
+        movies.contains(&format!("/movies/{}", first.movie_slug)),
+        "{movies}"
+    );
+    let summary: String = sqlx::query_scalar(
+        "SELECT summary FROM audit_log WHERE action = 'city.update' AND target_id = $1",
+    )
+    .bind(first.city_id.to_string())
+    .fetch_one(w.app.db.reader())
+    .await
+    .unwrap();
+    assert!(
+        summary.contains("slug: fixture-city-") && summary.contains("-> pune"),
+        "{summary}"
+    );
+    assert_eq!(
+        w.staff.get("/admin/cities/999999").await.status(),
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        w.staff.get("/admin/cities/pune").await.status(),
+        StatusCode::NOT_FOUND
+    );
+}
+
+#[tokio::test]
+async fn a_theatre_is_edited_but_keeps_its_timezone_while_showtimes_are_to_run() {
+    let w = world().await;
+    let show = seed_small_showtime(&w.app).await;
+    let other = seed_small_showtime(&w.app).await;
+    let path = format!("/admin/theatres/{}", show.theatre_id);
+    let (status, page) = w.staff.get_text(&path).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(page.contains("value=\"Asia/Kolkata\""));
+
+    let city = other.city_id.to_string();
+    let edit = |timezone: &'static str| {
+        vec![
+            ("city_id", city.clone()),
+            ("name", "Fixture Talkies Deluxe".to_owned()),
+            ("address", "2 Ring Road".to_owned()),
+            ("timezone", timezone.to_owned()),
+        ]
+    };
+    let post = |fields: Vec<(&'static str, String)>| {
+        let path = path.clone();
+        let staff = &w.staff;
+        async move {
+            let fields: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            staff.post_form(&path, &fields).await
+        }
+    };
+
+    let response = post(edit("Asia/Dubai")).await;
+    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let body = response.text().await.unwrap();
+    assert!(body.contains("id=\"timezone-error\""), "{body}");
+    assert!(
+        body.contains("1 showtime(s) here are still to run"),
+        "{body}"
+    );
+    assert!(body.contains("value=\"2 Ring Road\""));
+    let response = post(edit("Nowhere/Special")).await;
+    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+
+    let response = post(edit("Asia/Kolkata")).await;
+    let page = follow(&w.staff, response).await;
+    assert!(page.contains("Fixture Talkies Deluxe is saved"), "{page}");
+    let moved: i64 = sqlx::query_scalar("SELECT city_id FROM theatres WHERE id = $1")
+        .bind(show.theatre_id)
+        .fetch_one(w.app.db.reader())
+        .await
+        .unwrap();
+    assert_eq!(moved, other.city_id);
+
+    // Once its showtime is cancelled the timezone may change.
+    w.staff
+        .post_form(
+            &format!("/admin/showtimes/{}/cancel", show.showtime_id),
+            &[("confirm", "yes")],
+        )
+        .await;
+    let response = post(edit("Asia/Dubai")).await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    let summary: String = sqlx::query_scalar(
+        "SELECT summary FROM audit_log WHERE action = 'theatre.update' ORDER BY id DESC LIMIT 1",
+    )
+    .fetch_one(w.app.db.reader())
+    .await
+    .unwrap();
+    assert_eq!(summary, "timezone: Asia/Kolkata -> Asia/Dubai");
+    assert_eq!(audit_count(&w.app, "theatre.update").await, 2);
+}
+
+#[tokio::test]
+async fn a_movie_is_edited_keeping_its_link_but_not_under_its_scheduled_showtimes() {
+    let w = world().await;
+    let show = seed_small_showtime(&w.app).await;
+    let path = format!("/admin/movies/{}", show.movie_id);
+    let (_, page) = w.staff.get_text(&path).await;
+    assert!(
+        page.contains("value=\"120\"") && page.contains("value=\"Drama\""),
+        "{page}"
+    );
+
+    let fields = |runtime: &'static str, languages: &'static str, title: &'static str| {
+        [
+            ("title", title),
+            ("synopsis", "Now with <script>alert(1)</script> in it."),
+            ("runtime_minutes", runtime),
+            ("certificate", "A"),
+            ("release_date", "2026-11-01"),
+            ("genres", "Drama, Comedy"),
+            ("languages", languages),
+            ("trailer_url", "https://example.com/trailer"),
+        ]
+    };
+    // Its Hindi showtime is still to run: the runtime and Hindi must stay.
+    let response = w
+        .staff
+        .post_form(&path, &fields("150", "English", "Fixture Movie Redux"))
+        .await;
+    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let body = response.text().await.unwrap();
+    assert!(body.contains("id=\"runtime_minutes-error\""), "{body}");
+    assert!(body.contains("Keep Hindi (1 showtime(s))"), "{body}");
+    assert!(body.contains("value=\"Fixture Movie Redux\""));
+    assert!(
+        !body.contains("<script>alert(1)"),
+        "the synopsis is escaped"
+    );
+    let response = w.staff.post_form(&path, &fields("120", "Hindi", "")).await;
+    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        response
+            .text()
+            .await
+            .unwrap()
+            .contains("id=\"title-error\"")
+    );
+
+    let response = w
+        .staff
+        .post_form(&path, &fields("120", "Hindi, Tamil", "Fixture Movie Redux"))
+        .await;
+    let page = follow(&w.staff, response).await;
+    assert!(page.contains("Fixture Movie Redux is saved"), "{page}");
+    assert!(
+        page.contains("movie.update"),
+        "the movie's audit trail lists the edit"
+    );
+    let (status, public) = w
+        .staff
+        .get_text(&format!("/movies/{}", show.movie_slug))
+        .await;
+    assert_eq!(status, StatusCode::OK, "the old link still works");
+    assert!(public.contains("Fixture Movie Redux") && public.contains("Comedy"));
+    let summary: String = sqlx::query_scalar(
+        "SELECT summary FROM audit_log WHERE action = 'movie.update' AND target_id = $1",
+    )
+    .bind(show.movie_id.to_string())
+    .fetch_one(w.app.db.reader())
+    .await
+    .unwrap();
+    assert!(summary.contains("title: Fixture Movie "), "{summary}");
+    assert!(summary.contains("certificate: UA -> A"), "{summary}");
+    assert!(
+        summary.contains("languages: English, Hindi -> Hindi, Tamil"),
+        "{summary}"
+    );
+    assert!(!summary.contains("runtime"), "{summary}");
+
+    // After the showtime is cancelled the runtime is free to change.
+    w.staff
+        .post_form(
+            &format!("/admin/showtimes/{}/cancel", show.showtime_id),
+            &[("confirm", "yes")],
+        )
+        .await;
+    let response = w
+        .staff
+        .post_form(&path, &fields("150", "English", "Fixture Movie Redux"))
+        .await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    assert_eq!(
+        scalar(
+            &w.app,
+            "SELECT runtime_minutes FROM movies WHERE slug = $1",
+            &show.movie_slug
+        )
+        .await,
+        150
+    );
+    assert_eq!(
+        w.staff
+            .post_form("/admin/movies/999999", &fields("120", "Hindi", "X"))
+            .await
+            .status(),
+        StatusCode::NOT_FOUND
+    );
+}

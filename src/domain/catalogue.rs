@@ -92,6 +92,22 @@ pub(crate) async fn create_city_in(
     slug: &str,
 ) -> Result<City, CatalogueError> {
     let name = name.trim();
+    check_city(name, slug)?;
+    sqlx::query("INSERT INTO cities (name, slug) VALUES ($1, $2) ON CONFLICT (slug) DO NOTHING")
+        .bind(name)
+        .bind(slug)
+        .execute(&mut *conn)
+        .await?;
+    let (id, name, slug): (i64, String, String) =
+        sqlx::query_as("SELECT id, name, slug FROM cities WHERE slug = $1")
+            .bind(slug)
+            .fetch_one(&mut *conn)
+            .await?;
+    Ok(City { id, name, slug })
+}
+
+/// The rules for a city's name and its slug (the slug appears in links, so it stays plain).
+pub(crate) fn check_city(name: &str, slug: &str) -> Result<(), CatalogueError> {
     if name.is_empty() || name.chars().count() > 80 {
         return Err(invalid(
             "name",
@@ -104,17 +120,24 @@ pub(crate) async fn create_city_in(
             "Use lower-case letters, digits and dashes (e.g. new-delhi).",
         ));
     }
-    sqlx::query("INSERT INTO cities (name, slug) VALUES ($1, $2) ON CONFLICT (slug) DO NOTHING")
-        .bind(name)
-        .bind(slug)
-        .execute(&mut *conn)
-        .await?;
-    let (id, name, slug): (i64, String, String) =
-        sqlx::query_as("SELECT id, name, slug FROM cities WHERE slug = $1")
-            .bind(slug)
-            .fetch_one(&mut *conn)
-            .await?;
-    Ok(City { id, name, slug })
+    Ok(())
+}
+
+/// The rules for a theatre's name and timezone.
+pub(crate) fn check_theatre(name: &str, timezone: &str) -> Result<(), CatalogueError> {
+    if name.is_empty() || name.chars().count() > 120 {
+        return Err(invalid(
+            "name",
+            "Give the theatre a name of at most 120 characters.",
+        ));
+    }
+    if !is_known_timezone(timezone) {
+        return Err(invalid(
+            "timezone",
+            "Use an IANA timezone name such as Asia/Kolkata.",
+        ));
+    }
+    Ok(())
 }
 
 /// Whether `name` is an IANA timezone we can convert times into.
@@ -142,18 +165,7 @@ pub(crate) async fn create_theatre_in(
     timezone: &str,
 ) -> Result<i64, CatalogueError> {
     let name = name.trim();
-    if name.is_empty() || name.chars().count() > 120 {
-        return Err(invalid(
-            "name",
-            "Give the theatre a name of at most 120 characters.",
-        ));
-    }
-    if !is_known_timezone(timezone) {
-        return Err(invalid(
-            "timezone",
-            "Use an IANA timezone name such as Asia/Kolkata.",
-        ));
-    }
+    check_theatre(name, timezone)?;
     let city: Option<i64> = sqlx::query_scalar("SELECT id FROM cities WHERE id = $1")
         .bind(city_id)
         .fetch_optional(&mut *conn)
@@ -270,7 +282,7 @@ pub fn valid_trailer_url(raw: &str) -> bool {
     }
 }
 
-fn clean_list(values: &[String]) -> Vec<String> {
+pub(crate) fn clean_list(values: &[String]) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
     for v in values {
         let v = v.trim();

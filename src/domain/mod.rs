@@ -6,6 +6,7 @@ pub mod audit;
 pub mod booking_admin;
 pub mod bookings;
 pub mod catalogue;
+pub mod catalogue_edit;
 pub mod dashboard;
 pub mod email_log;
 pub mod movie_admin;

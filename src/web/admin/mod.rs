@@ -7,11 +7,13 @@ pub mod audit;
 pub mod bookings;
 pub mod dashboard;
 pub mod emails;
+pub mod movie_form;
 pub mod movies;
 pub mod screens;
 pub mod showtime_new;
 pub mod showtimes;
 pub mod users;
+pub mod venue_edit;
 pub mod venues;
 
 use askama::Template;
@@ -51,11 +53,16 @@ pub const ADMIN_ROUTES: &[(&str, &str)] = &[
     ("GET", "/admin/movies/new"),
     ("POST", "/admin/movies/new"),
     ("GET", "/admin/movies/{id}"),
+    ("POST", "/admin/movies/{id}"),
     ("POST", "/admin/movies/{id}/poster"),
     ("POST", "/admin/movies/{id}/active"),
     ("GET", "/admin/venues"),
     ("POST", "/admin/cities"),
+    ("GET", "/admin/cities/{id}"),
+    ("POST", "/admin/cities/{id}"),
     ("POST", "/admin/theatres"),
+    ("GET", "/admin/theatres/{id}"),
+    ("POST", "/admin/theatres/{id}"),
     ("GET", "/admin/screens/new"),
     ("POST", "/admin/screens"),
     ("GET", "/admin/showtimes"),
@@ -84,7 +91,10 @@ pub fn routes() -> Router<AppState> {
             "/admin/movies/new",
             get(movies::new_page).post(movies::create),
         )
-        .route("/admin/movies/{id}", get(movies::detail))
+        .route(
+            "/admin/movies/{id}",
+            get(movies::detail).post(movie_form::update),
+        )
         .route(
             "/admin/movies/{id}/poster",
             post(movies::poster).layer(DefaultBodyLimit::max(movies::POSTER_BODY_LIMIT)),
@@ -92,7 +102,15 @@ pub fn routes() -> Router<AppState> {
         .route("/admin/movies/{id}/active", post(movies::set_active))
         .route("/admin/venues", get(venues::show))
         .route("/admin/cities", post(venues::create_city))
+        .route(
+            "/admin/cities/{id}",
+            get(venue_edit::city).post(venue_edit::update_city),
+        )
         .route("/admin/theatres", post(venues::create_theatre))
+        .route(
+            "/admin/theatres/{id}",
+            get(venue_edit::theatre).post(venue_edit::update_theatre),
+        )
         .route("/admin/screens/new", get(screens::new_page))
         .route("/admin/screens", post(screens::create))
         .route("/admin/showtimes", get(showtimes::list))

@@ -13,9 +13,11 @@ use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use tower_sessions::Session;
 
+use super::movie_form::{MovieForm, certificates, movie_from_form};
 use super::{ConfirmPage, PER_PAGE, Pager, confirmed, query_string, render, see_other};
 use crate::domain::audit::{self, Filter, NewEntry};
 use crate::domain::catalogue::{self, CatalogueError, MAX_POSTER_BYTES};
+use crate::domain::catalogue_edit;
 use crate::domain::movie_admin::{self, MovieRow};
 use crate::error::{AppError, AppResult, FieldErrors};
 use crate::state::AppState;
@@ -75,6 +77,8 @@ pub async fn list(
 struct MoviePage {
     page: Page,
     movie: MovieRow,
+    form: MovieForm,
+    certificates: Vec<&'static str>,
     errors: FormErrors,
     audit: Vec<EntryRow>,
 }
@@ -83,15 +87,25 @@ fn parse_id(raw: &str) -> AppResult<i64> {
     raw.parse::<i64>().map_err(|_| AppError::NotFound)
 }
 
-async fn movie_page(
+/// A movie's admin page; `form` is what staff typed when an edit is refused, otherwise the
+/// edit form shows the stored movie.
+pub(super) async fn movie_page(
     state: &AppState,
     page: Page,
     id: i64,
+    form: Option<MovieForm>,
     errors: FieldErrors,
 ) -> AppResult<Response> {
     let movie = movie_admin::find(&state.db, id)
         .await?
         .ok_or(AppError::NotFound)?;
+    let form = match form {
+        Some(form) => form,
+        None => catalogue_edit::find_movie_fields(&state.db, id)
+            .await?
+            .map(|m| MovieForm::from_movie(&m))
+            .unwrap_or_default(),
+    };
     let filter = Filter {
         target_type: "movie".into(),
         target_id: id.to_string(),
@@ -106,6 +120,8 @@ async fn movie_page(
     let html = render(MoviePage {
         page,
         movie,
+        form,
+        certificates: certificates(),
         errors: errors.into(),
         audit,
     })?;
@@ -118,7 +134,7 @@ pub async fn detail(
     page: Page,
     Path(id): Path<String>,
 ) -> AppResult<Response> {
-    movie_page(&state, page, parse_id(&id)?, FieldErrors::new()).await
+    movie_page(&state, page, parse_id(&id)?, None, FieldErrors::new()).await
 }
 
 fn poster_error(message: &str) -> FieldErrors {
@@ -163,8 +179,17 @@ pub async fn poster(
     let id = parse_id(&id)?;
     let bytes = match read_poster(&mut multipart).await {
         Ok(Some(bytes)) if !bytes.is_empty() => bytes,
-        Ok(_) => return movie_page(&state, page, id, poster_error("Choose an image file.")).await,
-        Err(message) => return movie_page(&state, page, id, poster_error(&message)).await,
+        Ok(_) => {
+            return movie_page(
+                &state,
+                page,
+                id,
+                None,
+                poster_error("Choose an image file."),
+            )
+            .await;
+        }
+        Err(message) => return movie_page(&state, page, id, None, poster_error(&message)).await,
     };
     match catalogue::set_poster(&state.db, id, &bytes, state.clock.now()).await {
         Ok(sha) => {
@@ -184,7 +209,7 @@ pub async fn poster(
             flash(&session, "success", "The poster is updated.").await;
             Ok(see_other(&format!("/admin/movies/{id}")))
         }
-        Err(CatalogueError::Invalid(errors)) => movie_page(&state, page, id, errors).await,
+        Err(CatalogueError::Invalid(errors)) => movie_page(&state, page, id, None, errors).await,
         Err(CatalogueError::UnknownMovie) => Err(AppError::NotFound),
         Err(CatalogueError::UnknownCity) => Err(AppError::NotFound),
         Err(CatalogueError::Database(e)) => Err(e.into()),
@@ -238,53 +263,23 @@ pub async fn set_active(
     Ok(see_other(&back))
 }
 
-#[derive(Debug, Deserialize, Default)]
-pub struct NewMovieForm {
-    #[serde(default)]
-    title: String,
-    #[serde(default)]
-    synopsis: String,
-    #[serde(default)]
-    runtime_minutes: String,
-    #[serde(default)]
-    certificate: String,
-    #[serde(default)]
-    release_date: String,
-    #[serde(default)]
-    genres: String,
-    #[serde(default)]
-    languages: String,
-    #[serde(default)]
-    trailer_url: String,
-}
-
 #[derive(Template)]
 #[template(path = "admin/movie_new.html")]
 struct NewMoviePage {
     page: Page,
-    form: NewMovieForm,
+    form: MovieForm,
     certificates: Vec<&'static str>,
     errors: FormErrors,
-}
-
-fn split_list(text: &str) -> Vec<String> {
-    text.split(',')
-        .map(|s| s.trim().to_owned())
-        .filter(|s| !s.is_empty())
-        .collect()
 }
 
 pub async fn new_page(StaffUser(_): StaffUser, page: Page) -> AppResult<Response> {
     render(NewMoviePage {
         page,
-        form: NewMovieForm {
+        form: MovieForm {
             certificate: "UA".into(),
-            ..NewMovieForm::default()
+            ..MovieForm::default()
         },
-        certificates: catalogue::Certificate::ALL
-            .iter()
-            .map(|c| c.as_str())
-            .collect(),
+        certificates: certificates(),
         errors: FormErrors::default(),
     })
 }
@@ -294,34 +289,9 @@ pub async fn create(
     State(state): State<AppState>,
     session: Session,
     page: Page,
-    Form(form): Form<NewMovieForm>,
+    Form(form): Form<MovieForm>,
 ) -> AppResult<Response> {
-    let mut errors = FieldErrors::new();
-    let runtime = form.runtime_minutes.trim().parse::<i64>().unwrap_or(0);
-    let certificate = catalogue::Certificate::parse(&form.certificate);
-    if certificate.is_none() {
-        errors.insert("certificate".into(), "Choose a certificate.".into());
-    }
-    let release_date = catalogue::parse_date(form.release_date.trim());
-    if release_date.is_none() {
-        errors.insert(
-            "release_date".into(),
-            "Enter a date like 2026-11-25.".into(),
-        );
-    }
-    let new = catalogue::NewMovie {
-        title: form.title.trim().to_owned(),
-        synopsis: form.synopsis.trim().to_owned(),
-        runtime_minutes: runtime,
-        certificate: certificate.unwrap_or(catalogue::Certificate::UA),
-        release_date: release_date.unwrap_or(time::Date::MIN),
-        genres: split_list(&form.genres),
-        languages: split_list(&form.languages),
-        trailer_url: Some(form.trailer_url.trim().to_owned()).filter(|u| !u.is_empty()),
-    };
-    if let Err(more) = new.validate() {
-        errors.extend(more);
-    }
+    let (new, mut errors) = movie_from_form(&form);
     if errors.is_empty() {
         match catalogue::create_movie(&state.db, &new, state.clock.now()).await {
             Ok(movie) => {
@@ -353,10 +323,7 @@ pub async fn create(
     let html = render(NewMoviePage {
         page,
         form,
-        certificates: catalogue::Certificate::ALL
-            .iter()
-            .map(|c| c.as_str())
-            .collect(),
+        certificates: certificates(),
         errors: errors.into(),
     })?;
     Ok((StatusCode::UNPROCESSABLE_ENTITY, html).into_response())

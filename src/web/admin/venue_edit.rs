@@ -1,0 +1,214 @@
+//! `/admin/cities/{id}` and `/admin/theatres/{id}`: change a city's name or slug, or a
+//! theatre's city, name, address or timezone. The rules (and the audit entry) are
+//! `domain::catalogue_edit`'s; a refused form comes back with the errors next to its fields
+//! and what staff typed kept.
+
+use askama::Template;
+use axum::Form;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+use tower_sessions::Session;
+
+use super::{render, see_other};
+use crate::domain::catalogue::{self, City};
+use crate::domain::catalogue_edit::{self, EditError, TheatreFields};
+use crate::error::{AppError, AppResult, FieldErrors};
+use crate::state::AppState;
+use crate::web::auth::StaffUser;
+use crate::web::page::{Page, flash};
+use crate::web::pages::account::FormErrors;
+
+fn parse_id(raw: &str) -> AppResult<i64> {
+    raw.parse::<i64>().map_err(|_| AppError::NotFound)
+}
+
+/// 200 for a fresh form, 422 for one sent back with errors.
+fn form_status(errors: &FieldErrors) -> StatusCode {
+    if errors.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Cities
+
+#[derive(Debug, Deserialize, Default)]
+pub struct CityForm {
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    slug: String,
+}
+
+#[derive(Template)]
+#[template(path = "admin/city.html")]
+struct CityPage {
+    page: Page,
+    city: City,
+    form: CityForm,
+    errors: FormErrors,
+}
+
+async fn city_page(
+    state: &AppState,
+    page: Page,
+    id: i64,
+    form: Option<CityForm>,
+    errors: FieldErrors,
+) -> AppResult<Response> {
+    let city = catalogue_edit::find_city(&state.db, id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let form = form.unwrap_or_else(|| CityForm {
+        name: city.name.clone(),
+        slug: city.slug.clone(),
+    });
+    let status = form_status(&errors);
+    let html = render(CityPage {
+        page,
+        city,
+        form,
+        errors: errors.into(),
+    })?;
+    Ok((status, html).into_response())
+}
+
+pub async fn city(
+    StaffUser(_): StaffUser,
+    State(state): State<AppState>,
+    page: Page,
+    Path(id): Path<String>,
+) -> AppResult<Response> {
+    city_page(&state, page, parse_id(&id)?, None, FieldErrors::new()).await
+}
+
+pub async fn update_city(
+    StaffUser(me): StaffUser,
+    State(state): State<AppState>,
+    session: Session,
+    page: Page,
+    Path(id): Path<String>,
+    Form(form): Form<CityForm>,
+) -> AppResult<Response> {
+    let id = parse_id(&id)?;
+    let saved = catalogue_edit::update_city(
+        &state.db,
+        me.id,
+        id,
+        &form.name,
+        &form.slug,
+        state.clock.now(),
+    )
+    .await;
+    match saved {
+        Ok(city) => {
+            flash(&session, "success", format!("{} is saved.", city.name)).await;
+            Ok(see_other("/admin/venues"))
+        }
+        Err(EditError::Invalid(errors)) => city_page(&state, page, id, Some(form), errors).await,
+        Err(EditError::NotFound) => Err(AppError::NotFound),
+        Err(EditError::Database(e)) => Err(e.into()),
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Theatres
+
+#[derive(Debug, Deserialize, Default)]
+pub struct TheatreForm {
+    #[serde(default)]
+    city_id: String,
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    address: String,
+    #[serde(default)]
+    timezone: String,
+}
+
+#[derive(Template)]
+#[template(path = "admin/theatre.html")]
+struct TheatrePage {
+    page: Page,
+    id: i64,
+    title: String,
+    cities: Vec<City>,
+    form: TheatreForm,
+    errors: FormErrors,
+}
+
+async fn theatre_page(
+    state: &AppState,
+    page: Page,
+    id: i64,
+    form: Option<TheatreForm>,
+    errors: FieldErrors,
+) -> AppResult<Response> {
+    let theatre = catalogue_edit::find_theatre(&state.db, id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let form = form.unwrap_or_else(|| TheatreForm {
+        city_id: theatre.city_id.to_string(),
+        name: theatre.name.clone(),
+        address: theatre.address.clone(),
+        timezone: theatre.timezone.clone(),
+    });
+    let status = form_status(&errors);
+    let html = render(TheatrePage {
+        page,
+        id,
+        title: theatre.name,
+        cities: catalogue::list_cities(&state.db).await?,
+        form,
+        errors: errors.into(),
+    })?;
+    Ok((status, html).into_response())
+}
+
+pub async fn theatre(
+    StaffUser(_): StaffUser,
+    State(state): State<AppState>,
+    page: Page,
+    Path(id): Path<String>,
+) -> AppResult<Response> {
+    theatre_page(&state, page, parse_id(&id)?, None, FieldErrors::new()).await
+}
+
+pub async fn update_theatre(
+    StaffUser(me): StaffUser,
+    State(state): State<AppState>,
+    session: Session,
+    page: Page,
+    Path(id): Path<String>,
+    Form(form): Form<TheatreForm>,
+) -> AppResult<Response> {
+    let id = parse_id(&id)?;
+    let Ok(city_id) = form.city_id.trim().parse::<i64>() else {
+        let errors = FieldErrors::from([("city_id".to_owned(), "Choose a city.".to_owned())]);
+        return theatre_page(&state, page, id, Some(form), errors).await;
+    };
+    let fields = TheatreFields {
+        city_id,
+        name: form.name.clone(),
+        address: form.address.clone(),
+        timezone: form.timezone.clone(),
+    };
+    match catalogue_edit::update_theatre(&state.db, me.id, id, &fields, state.clock.now()).await {
+        Ok(()) => {
+            flash(
+                &session,
+                "success",
+                format!("{} is saved.", fields.name.trim()),
+            )
+            .await;
+            Ok(see_other("/admin/venues"))
+        }
+        Err(EditError::Invalid(errors)) => theatre_page(&state, page, id, Some(form), errors).await,
+        Err(EditError::NotFound) => Err(AppError::NotFound),
+        Err(EditError::Database(e)) => Err(e.into()),
+    }
+}
