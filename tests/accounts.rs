@@ -112,7 +112,7 @@ async fn register_verify_login_me_and_logout_through_the_pages() {
             &[("email", "ann@example.com"), ("password", PASSWORD)],
         )
         .await;
-    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
     assert!(
         response
             .text()
@@ -310,7 +310,7 @@ async fn bad_registrations_come_back_with_values_kept_and_field_errors() {
             ],
         )
         .await;
-    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let page = response.text().await.unwrap();
     assert!(page.contains("value=\"not-an-email\""), "the email is kept");
     assert!(
@@ -656,7 +656,7 @@ async fn password_reset_links_work_once_and_expire_after_an_hour() {
             ],
         )
         .await;
-    assert_eq!(reused.status(), StatusCode::OK);
+    assert_eq!(reused.status(), StatusCode::UNPROCESSABLE_ENTITY);
     assert!(
         reused
             .text()
@@ -864,7 +864,7 @@ async fn changing_the_password_keeps_this_session_and_ends_the_others() {
         }
     };
     let wrong = change("not my password", NEW_PASSWORD, NEW_PASSWORD).await;
-    assert_eq!(wrong.status(), StatusCode::OK);
+    assert_eq!(wrong.status(), StatusCode::UNPROCESSABLE_ENTITY);
     assert!(
         wrong
             .text()

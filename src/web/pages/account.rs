@@ -9,6 +9,7 @@
 
 use askama::Template;
 use axum::extract::{DefaultBodyLimit, Query, State};
+use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Form, Router};
@@ -85,6 +86,12 @@ fn render(template: impl Template) -> AppResult<Response> {
     Ok(Html(template.render()?).into_response())
 }
 
+/// A form sent back with what was wrong in it: 422, so that scripts, tests and monitoring
+/// can tell a refused form from a page that simply loaded.
+fn refused(template: impl Template) -> AppResult<Response> {
+    Ok((StatusCode::UNPROCESSABLE_ENTITY, Html(template.render()?)).into_response())
+}
+
 /// A 303 so that a refresh after a form does not submit it again.
 fn see_other(to: &str) -> Response {
     Redirect::to(to).into_response()
@@ -141,7 +148,7 @@ async fn register(
         );
     }
     let rerender = |page, errors: FieldErrors| {
-        render(RegisterPage {
+        refused(RegisterPage {
             page,
             name: form.name.clone(),
             email: form.email.clone(),
@@ -373,15 +380,15 @@ async fn login(
         }
         Err(AccountError::Invalid(errors)) => {
             login_page.errors = errors.into();
-            render(login_page)
+            refused(login_page)
         }
         Err(AccountError::InvalidCredentials) => {
             login_page.alert = Some("The email or password is not right.");
-            render(login_page)
+            refused(login_page)
         }
         Err(AccountError::EmailNotVerified) => {
             login_page.unverified = true;
-            render(login_page)
+            refused(login_page)
         }
         Err(error) => Ok(account_error(error)),
     }
@@ -427,7 +434,7 @@ async fn reset_request(
             state.mailer.deliver_in_background(ids);
             Ok(see_other("/accounts/password-reset/sent"))
         }
-        Err(AccountError::Invalid(errors)) => render(ResetRequestPage {
+        Err(AccountError::Invalid(errors)) => refused(ResetRequestPage {
             page,
             email: form.email,
             errors: errors.into(),
@@ -505,7 +512,7 @@ async fn reset_confirm(
         .into();
         confirm_page.valid = !token.is_empty()
             && accounts::reset_token_is_valid(&state.db, &token, state.clock.unix_now()).await?;
-        return render(confirm_page);
+        return refused(confirm_page);
     }
     let now = state.clock.unix_now();
     match accounts::reset_password(&state.db, &token, &form.password, now).await {
@@ -523,11 +530,11 @@ async fn reset_confirm(
         }
         Err(AccountError::Invalid(errors)) => {
             confirm_page.errors = errors.into();
-            render(confirm_page)
+            refused(confirm_page)
         }
         Err(AccountError::InvalidToken) => {
             confirm_page.valid = false;
-            render(confirm_page)
+            refused(confirm_page)
         }
         Err(error) => Ok(account_error(error)),
     }
@@ -572,7 +579,7 @@ async fn change_password(
     Form(form): Form<ChangePasswordForm>,
 ) -> AppResult<Response> {
     if form.new_password != form.new_password_confirm {
-        return render(ProfilePage {
+        return refused(ProfilePage {
             page,
             user,
             errors: FieldErrors::from([(
@@ -599,7 +606,7 @@ async fn change_password(
             .await;
             Ok(see_other("/accounts/profile"))
         }
-        Err(AccountError::Invalid(errors)) => render(ProfilePage {
+        Err(AccountError::Invalid(errors)) => refused(ProfilePage {
             page,
             user,
             errors: errors.into(),
