@@ -83,11 +83,13 @@ impl AppError {
             Self::Conflict { .. } => StatusCode::CONFLICT,
             Self::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
-            // A pool that cannot hand out a connection in time means the database is down
-            // or overloaded: the client may retry, so say 503 rather than 500.
-            Self::Database(
-                sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_),
-            ) => StatusCode::SERVICE_UNAVAILABLE,
+            // The database down, restarting or overloaded: the client may retry, so say
+            // 503 rather than 500. Sessions live in the same database, and a store failure
+            // (as opposed to a record that does not decode) is the same outage.
+            Self::Database(e) if crate::db::is_unavailable(e) => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Session(tower_sessions::session::Error::Store(
+                tower_sessions::session_store::Error::Backend(_),
+            )) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Database(_) | Self::Template(_) | Self::Session(_) | Self::Internal(_) => {
                 StatusCode::INTERNAL_SERVER_ERROR
             }
@@ -200,3 +202,28 @@ impl From<crate::domain::bookings::HoldError> for AppError {
 
 /// Shorthand for handler results.
 pub type AppResult<T> = Result<T, AppError>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_unreachable_database_or_session_store_is_503_and_a_broken_query_500() {
+        let store_down = AppError::Session(tower_sessions::session::Error::Store(
+            tower_sessions::session_store::Error::Backend("connection reset".into()),
+        ));
+        assert_eq!(store_down.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(
+            AppError::Database(sqlx::Error::PoolTimedOut).status(),
+            StatusCode::SERVICE_UNAVAILABLE
+        );
+        assert_eq!(
+            AppError::Database(sqlx::Error::RowNotFound).status(),
+            StatusCode::INTERNAL_SERVER_ERROR
+        );
+        let bad_record = AppError::Session(tower_sessions::session::Error::Store(
+            tower_sessions::session_store::Error::Decode("not json".into()),
+        ));
+        assert_eq!(bad_record.status(), StatusCode::INTERNAL_SERVER_ERROR);
+    }
+}

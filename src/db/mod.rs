@@ -200,9 +200,32 @@ pub fn is_retryable(error: &sqlx::Error) -> bool {
     matches!(error, sqlx::Error::Database(db) if matches!(db.code().as_deref(), Some("40P01" | "40001")))
 }
 
+/// Whether an error means the database is out of reach for a moment rather than that the
+/// request was wrong: no connection in time, a connection that broke, PostgreSQL shutting
+/// down or restarting (SQLSTATE class 57P, connection exceptions of class 08), or SQLite
+/// busy past its timeout. The client may retry, so the answer is 503, not 500.
+pub fn is_unavailable(error: &sqlx::Error) -> bool {
+    match error {
+        sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) => true,
+        sqlx::Error::Database(db) => db.code().is_some_and(|code| {
+            code.starts_with("57P") || code.starts_with("08") || code == "5" || code == "6"
+        }),
+        _ => false,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_database_out_of_reach_is_told_apart_from_a_bad_query() {
+        assert!(is_unavailable(&sqlx::Error::PoolTimedOut));
+        assert!(is_unavailable(&sqlx::Error::Io(std::io::Error::from(
+            std::io::ErrorKind::ConnectionReset
+        ))));
+        assert!(!is_unavailable(&sqlx::Error::RowNotFound));
+    }
 
     #[test]
     fn like_wildcards_are_escaped() {
