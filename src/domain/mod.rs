@@ -8,6 +8,7 @@ pub mod bookings;
 pub mod catalogue;
 pub mod dashboard;
 pub mod email_log;
+pub mod incidents;
 pub mod movie_admin;
 pub mod outbox;
 pub mod passwords;
