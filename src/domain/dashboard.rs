@@ -1,11 +1,18 @@
 //! The figures on the staff dashboard: sales today and this week, how full the upcoming
 //! showtimes are, what needs a person (failed emails, open payment incidents), and revenue
-//! per day. Every figure is one query, whatever the number of showtimes.
+//! per day. Every figure is one query, whatever the number of showtimes or bookings.
+//!
+//! Days are the theatres' local days, not UTC ones: a booking confirmed at 01:00 in India
+//! (19:30 UTC the evening before) is that Indian day's sale. Zones are IANA names on each
+//! theatre, so the database groups sales by zone and quarter hour, portably, and Rust places
+//! each quarter hour on its local date.
 
 use sqlx::Row;
-use time::OffsetDateTime;
+use time::{Date, OffsetDateTime};
 
 use crate::db::{Db, from_unix, unix};
+use crate::domain::catalogue::DEFAULT_TIMEZONE;
+use crate::domain::showtimes::local_time;
 
 /// Confirmed bookings and their revenue over a period.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -38,10 +45,11 @@ impl Occupancy {
     }
 }
 
-/// Revenue of one day (UTC), `day` being its midnight.
+/// Revenue of one local day. `day` is the date as the chart labels it (see
+/// `Dashboard::chart_timezone`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct DayRevenue {
-    pub day: OffsetDateTime,
+    pub day: Date,
     pub revenue_paise: i64,
     pub bookings: i64,
 }
@@ -54,7 +62,13 @@ pub struct Dashboard {
     pub upcoming: Vec<Occupancy>,
     pub failed_emails: i64,
     pub open_incidents: i64,
+    /// Oldest day first, `CHART_DAYS` of them, the last being today.
     pub revenue_by_day: Vec<DayRevenue>,
+    /// The zone whose dates label the chart: the one most theatres are in.
+    pub chart_timezone: String,
+    /// Whether theatres are in more than one zone, so that the labels are only the majority's
+    /// dates (each booking still counts on its own theatre's local day).
+    pub mixed_timezones: bool,
 }
 
 /// How many days the revenue chart covers, today included.
@@ -62,31 +76,112 @@ pub const CHART_DAYS: i64 = 14;
 /// How many upcoming showtimes the occupancy table lists.
 pub const UPCOMING_LIMIT: i64 = 20;
 
-/// Midnight UTC of the day `now` falls in.
-pub fn day_start(now: OffsetDateTime) -> OffsetDateTime {
-    now.replace_time(time::Time::MIDNIGHT)
+/// Bookings are grouped in the database by quarter hour of their confirmation, the finest
+/// step any zone's offset from UTC takes (+05:30 in India, +05:45 in Nepal), so that every
+/// slot lies within one local day of any zone and Rust can place it on its local date.
+pub const SLOT_SECONDS: i64 = 900;
+
+/// How far back the slots are read: the chart's 14 local days from any zone (UTC-12 to
+/// UTC+14), with a day to spare.
+const LOOKBACK_DAYS: i64 = CHART_DAYS + 2;
+
+/// Confirmed bookings of theatres in one zone, confirmed within one quarter hour.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Slot {
+    pub timezone: String,
+    /// `confirmed_at / SLOT_SECONDS`.
+    pub slot: i64,
+    pub bookings: i64,
+    pub revenue_paise: i64,
 }
 
-async fn sales_since(db: &Db, since: i64) -> Result<Sales, sqlx::Error> {
-    let row = sqlx::query(
-        "SELECT COUNT(*) AS n, CAST(COALESCE(SUM(total_paise), 0) AS BIGINT) AS revenue \
-         FROM bookings WHERE status = 'confirmed' AND confirmed_at >= $1",
-    )
-    .bind(since)
-    .fetch_one(db.reader())
-    .await?;
-    Ok(Sales {
-        bookings: row.try_get("n")?,
-        revenue_paise: row.try_get("revenue")?,
-    })
+/// The local date of `at` in `timezone` (an unknown zone counts as `DEFAULT_TIMEZONE`, as
+/// everywhere else times are shown).
+fn local_date(at: OffsetDateTime, timezone: &str) -> Date {
+    local_time(at, timezone).date()
 }
 
-/// Reads the dashboard at `now`. "Today" and the chart's days are UTC days; "this week" is
-/// the last seven days including today.
+/// Sales per local day, index 0 being today and `CHART_DAYS - 1` the oldest: each slot
+/// counts on the local date of its theatres' zone, and "today" is that zone's date of
+/// `now`. Slots after today or before the chart's first day are left out.
+pub fn fold_days(slots: &[Slot], now: OffsetDateTime) -> Vec<Sales> {
+    let mut days = vec![Sales::default(); CHART_DAYS as usize];
+    for slot in slots {
+        let at = from_unix(slot.slot * SLOT_SECONDS);
+        let today = local_date(now, &slot.timezone);
+        let days_ago = (today - local_date(at, &slot.timezone)).whole_days();
+        if let Some(day) = usize::try_from(days_ago).ok().and_then(|i| days.get_mut(i)) {
+            day.bookings += slot.bookings;
+            day.revenue_paise += slot.revenue_paise;
+        }
+    }
+    days
+}
+
+/// The zone that labels the chart, from (timezone, number of theatres) pairs: the one with
+/// the most theatres (a tie goes to the name first in alphabetical order, so the choice is
+/// stable), `DEFAULT_TIMEZONE` when there is no theatre; and whether there is more than one.
+pub fn chart_zone(zones: &[(String, i64)]) -> (String, bool) {
+    let best = zones
+        .iter()
+        .max_by(|(a_zone, a_n), (b_zone, b_n)| a_n.cmp(b_n).then(b_zone.cmp(a_zone)))
+        .map(|(zone, _)| zone.clone())
+        .unwrap_or_else(|| DEFAULT_TIMEZONE.to_owned());
+    (best, zones.len() > 1)
+}
+
+/// The chart's days, oldest first, labelled with the dates of `timezone` up to its today.
+pub fn chart_days(days: &[Sales], now: OffsetDateTime, timezone: &str) -> Vec<DayRevenue> {
+    let today = local_date(now, timezone);
+    days.iter()
+        .enumerate()
+        .rev()
+        .map(|(days_ago, sales)| DayRevenue {
+            day: today - time::Duration::days(days_ago as i64),
+            revenue_paise: sales.revenue_paise,
+            bookings: sales.bookings,
+        })
+        .collect()
+}
+
+/// Reads the dashboard at `now`. "Today" and the chart's days are local days: a booking
+/// counts on the date its theatre's clock showed when it was confirmed, and "today" is the
+/// date that clock shows now. "This week" is the last seven such days, today included.
 pub async fn load(db: &Db, now: OffsetDateTime) -> Result<Dashboard, sqlx::Error> {
-    let today_start = day_start(now);
-    let today = sales_since(db, unix(today_start)).await?;
-    let week = sales_since(db, unix(today_start - time::Duration::days(6))).await?;
+    // Integer division on both engines (confirmed_at is never negative, so it rounds down).
+    let rows = sqlx::query(
+        "SELECT t.timezone, b.confirmed_at / $1 AS slot, COUNT(*) AS n, \
+         CAST(SUM(b.total_paise) AS BIGINT) AS revenue FROM bookings b \
+         JOIN showtimes st ON st.id = b.showtime_id JOIN screens sc ON sc.id = st.screen_id \
+         JOIN theatres t ON t.id = sc.theatre_id \
+         WHERE b.status = 'confirmed' AND b.confirmed_at >= $2 GROUP BY 1, 2",
+    )
+    .bind(SLOT_SECONDS)
+    .bind(unix(now - time::Duration::days(LOOKBACK_DAYS)))
+    .fetch_all(db.reader())
+    .await?;
+    let slots = rows
+        .iter()
+        .map(|r| {
+            Ok(Slot {
+                timezone: r.try_get("timezone")?,
+                slot: r.try_get("slot")?,
+                bookings: r.try_get("n")?,
+                revenue_paise: r.try_get("revenue")?,
+            })
+        })
+        .collect::<Result<Vec<_>, sqlx::Error>>()?;
+    let days = fold_days(&slots, now);
+    let today = days[0];
+    let week = days.iter().take(7).fold(Sales::default(), |sum, d| Sales {
+        bookings: sum.bookings + d.bookings,
+        revenue_paise: sum.revenue_paise + d.revenue_paise,
+    });
+    let zones: Vec<(String, i64)> =
+        sqlx::query_as("SELECT timezone, COUNT(*) FROM theatres GROUP BY timezone")
+            .fetch_all(db.reader())
+            .await?;
+    let (chart_timezone, mixed_timezones) = chart_zone(&zones);
 
     let rows = sqlx::query(
         "SELECT st.id, st.starts_at, t.timezone, m.title, t.name AS theatre_name, \
@@ -130,29 +225,7 @@ pub async fn load(db: &Db, now: OffsetDateTime) -> Result<Dashboard, sqlx::Error
             .fetch_one(db.reader())
             .await?;
 
-    let first_day = today_start - time::Duration::days(CHART_DAYS - 1);
-    let rows: Vec<(i64, i64, i64)> = sqlx::query_as(
-        "SELECT (confirmed_at - $1) / 86400 AS day, COUNT(*), \
-         CAST(SUM(total_paise) AS BIGINT) FROM bookings \
-         WHERE status = 'confirmed' AND confirmed_at >= $1 GROUP BY (confirmed_at - $1) / 86400",
-    )
-    .bind(unix(first_day))
-    .fetch_all(db.reader())
-    .await?;
-    let revenue_by_day = (0..CHART_DAYS)
-        .map(|i| {
-            let (bookings, revenue_paise) = rows
-                .iter()
-                .find(|(day, _, _)| *day == i)
-                .map(|(_, n, sum)| (*n, *sum))
-                .unwrap_or((0, 0));
-            DayRevenue {
-                day: first_day + time::Duration::days(i),
-                revenue_paise,
-                bookings,
-            }
-        })
-        .collect();
+    let revenue_by_day = chart_days(&days, now, &chart_timezone);
 
     Ok(Dashboard {
         today,
@@ -161,5 +234,117 @@ pub async fn load(db: &Db, now: OffsetDateTime) -> Result<Dashboard, sqlx::Error
         failed_emails,
         open_incidents,
         revenue_by_day,
+        chart_timezone,
+        mixed_timezones,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use time::macros::{date, datetime};
+
+    fn slot(timezone: &str, at: OffsetDateTime, revenue_paise: i64) -> Slot {
+        Slot {
+            timezone: timezone.into(),
+            slot: unix(at) / SLOT_SECONDS,
+            bookings: 1,
+            revenue_paise,
+        }
+    }
+
+    #[test]
+    fn a_booking_counts_on_its_theatres_local_day() {
+        // 10:00 IST on 25 November.
+        let now = datetime!(2026-11-25 04:30 UTC);
+        let slots = [
+            // 00:30 IST on the 25th: today's, though it is the 24th in UTC.
+            slot("Asia/Kolkata", datetime!(2026-11-24 19:00 UTC), 100),
+            // 23:30 IST on the 24th: yesterday's.
+            slot("Asia/Kolkata", datetime!(2026-11-24 18:00 UTC), 20),
+            // 23:59 IST on the 24th sits in the quarter hour that began 23:45 IST.
+            slot("Asia/Kolkata", datetime!(2026-11-24 18:29 UTC), 3),
+        ];
+        let days = fold_days(&slots, now);
+        assert_eq!(days.len(), CHART_DAYS as usize);
+        assert_eq!(
+            days[0],
+            Sales {
+                bookings: 1,
+                revenue_paise: 100
+            }
+        );
+        assert_eq!(
+            days[1],
+            Sales {
+                bookings: 2,
+                revenue_paise: 23
+            }
+        );
+        assert!(days[2..].iter().all(|d| *d == Sales::default()));
+    }
+
+    #[test]
+    fn quarter_hour_zones_and_zones_behind_utc_use_their_own_dates() {
+        let now = datetime!(2026-11-25 04:30 UTC);
+        let days = fold_days(
+            &[
+                // Nepal is +05:45: 18:15 UTC is midnight on the 25th, 18:00 UTC 23:45 the 24th.
+                slot("Asia/Kathmandu", datetime!(2026-11-24 18:15 UTC), 1),
+                slot("Asia/Kathmandu", datetime!(2026-11-24 18:00 UTC), 10),
+                // New York (-05:00) is still on the 24th at `now`: 23:00 local on the 24th
+                // is its today, 23:00 local on the 23rd its yesterday.
+                slot("America/New_York", datetime!(2026-11-25 04:00 UTC), 100),
+                slot("America/New_York", datetime!(2026-11-24 04:00 UTC), 1000),
+            ],
+            now,
+        );
+        assert_eq!(days[0].revenue_paise, 101);
+        assert_eq!(days[1].revenue_paise, 1010);
+    }
+
+    #[test]
+    fn slots_outside_the_chart_are_left_out() {
+        let now = datetime!(2026-11-25 04:30 UTC);
+        let days = fold_days(
+            &[
+                // 01:30 IST tomorrow (only a clock set back gives that): not a day shown.
+                slot("Asia/Kolkata", datetime!(2026-11-25 20:00 UTC), 1),
+                // 14 local days ago: one before the first day of the chart.
+                slot("Asia/Kolkata", datetime!(2026-11-11 04:30 UTC), 10),
+                // 13 local days ago: the first day.
+                slot("Asia/Kolkata", datetime!(2026-11-12 04:30 UTC), 100),
+            ],
+            now,
+        );
+        assert_eq!(days.iter().map(|d| d.revenue_paise).sum::<i64>(), 100);
+        assert_eq!(days[CHART_DAYS as usize - 1].revenue_paise, 100);
+    }
+
+    #[test]
+    fn the_chart_is_labelled_by_the_zone_of_most_theatres() {
+        assert_eq!(chart_zone(&[]), (DEFAULT_TIMEZONE.to_owned(), false));
+        assert_eq!(
+            chart_zone(&[("Asia/Kolkata".into(), 3)]),
+            ("Asia/Kolkata".to_owned(), false)
+        );
+        assert_eq!(
+            chart_zone(&[("Asia/Kathmandu".into(), 1), ("Asia/Kolkata".into(), 4)]),
+            ("Asia/Kolkata".to_owned(), true)
+        );
+        // A tie: the first name, whatever order the database returned.
+        assert_eq!(
+            chart_zone(&[("Asia/Kolkata".into(), 2), ("Asia/Dubai".into(), 2)]).0,
+            "Asia/Dubai"
+        );
+
+        let mut days = vec![Sales::default(); CHART_DAYS as usize];
+        days[0].revenue_paise = 5;
+        // 00:30 IST on the 25th: the last label is the 25th though UTC is still on the 24th.
+        let chart = chart_days(&days, datetime!(2026-11-24 19:00 UTC), "Asia/Kolkata");
+        assert_eq!(chart.len(), CHART_DAYS as usize);
+        assert_eq!(chart[0].day, date!(2026 - 11 - 12));
+        assert_eq!(chart[13].day, date!(2026 - 11 - 25));
+        assert_eq!(chart[13].revenue_paise, 5);
+    }
 }

@@ -9,6 +9,7 @@ pub mod catalogue;
 pub mod catalogue_edit;
 pub mod dashboard;
 pub mod email_log;
+pub mod incidents;
 pub mod movie_admin;
 pub mod outbox;
 pub mod passwords;

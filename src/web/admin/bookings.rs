@@ -1,6 +1,6 @@
-//! `/admin/bookings`: search bookings, see one with its seats, payments, refunds, emails and
-//! audit trail, refund it in full (through the same refund flow as a moviegoer's
-//! cancellation) and send its confirmation email again.
+//! `/admin/bookings`: search bookings, see one with its seats, payments, refunds, payment
+//! incidents, emails and audit trail, refund it in full (through the same refund flow as a
+//! moviegoer's cancellation) and send its confirmation email again.
 
 use askama::Template;
 use axum::Form;
@@ -15,6 +15,7 @@ use crate::domain::audit::{self, Filter, NewEntry};
 use crate::domain::booking_admin::{self, BookingRow, RefundRow, ResendError, Search};
 use crate::domain::bookings::{self, Booking, Status, Viewer};
 use crate::domain::email_log;
+use crate::domain::incidents;
 use crate::domain::payments::{self, RefundError, RefundPolicy};
 use crate::domain::pricing::format_rupees;
 use crate::domain::showtimes::format_in_zone;
@@ -24,6 +25,7 @@ use crate::payments::flow;
 use crate::state::AppState;
 use crate::web::admin::audit::EntryRow;
 use crate::web::admin::emails::EmailRow;
+use crate::web::admin::incidents::IncidentRow;
 use crate::web::auth::StaffUser;
 use crate::web::page::{Page, flash};
 use crate::web::pages::account::FormErrors;
@@ -207,6 +209,7 @@ struct BookingPage {
     payments: Vec<PaymentRow>,
     refunds: Vec<RefundView>,
     emails: Vec<EmailRow>,
+    incidents: Vec<IncidentRow>,
     audit: Vec<EntryRow>,
     can_refund: bool,
     reason: String,
@@ -253,6 +256,11 @@ async fn detail_page(
         .into_iter()
         .map(EmailRow::from)
         .collect();
+    let incidents = incidents::for_booking(&state.db, b.id)
+        .await?
+        .into_iter()
+        .map(IncidentRow::from)
+        .collect();
     let filter = Filter {
         target_type: "booking".into(),
         target_id: b.public_id.clone(),
@@ -278,6 +286,7 @@ async fn detail_page(
         payments,
         refunds,
         emails,
+        incidents,
         audit,
         can_refund: b.status == Status::Confirmed,
         reason,

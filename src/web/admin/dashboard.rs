@@ -1,6 +1,6 @@
-//! `/admin`: today's and this week's sales, occupancy of upcoming showtimes, what needs a
-//! person, and revenue per day drawn as an inline SVG bar chart (SVG attributes only: the
-//! CSP forbids inline styles).
+//! `/admin`: today's and this week's sales (on the theatres' local days), occupancy of
+//! upcoming showtimes, what needs a person, and revenue per day drawn as an inline SVG bar
+//! chart (SVG attributes only: the CSP forbids inline styles).
 
 use askama::Template;
 use axum::extract::State;
@@ -84,6 +84,8 @@ struct DashboardPage {
     upcoming: Vec<OccupancyRow>,
     bars: Vec<Bar>,
     chart_total: String,
+    chart_timezone: String,
+    mixed_timezones: bool,
 }
 
 pub async fn show(
@@ -116,5 +118,7 @@ pub async fn show(
             .collect(),
         bars: bars(&d.revenue_by_day),
         chart_total,
+        chart_timezone: d.chart_timezone,
+        mixed_timezones: d.mixed_timezones,
     })
 }

@@ -7,6 +7,7 @@ pub mod audit;
 pub mod bookings;
 pub mod dashboard;
 pub mod emails;
+pub mod incidents;
 pub mod movie_form;
 pub mod movies;
 pub mod screens;
@@ -49,6 +50,8 @@ pub const ADMIN_ROUTES: &[(&str, &str)] = &[
     ("POST", "/admin/users/{id}/staff"),
     ("GET", "/admin/emails"),
     ("POST", "/admin/emails/{id}/retry"),
+    ("GET", "/admin/incidents"),
+    ("POST", "/admin/incidents/{id}/resolve"),
     ("GET", "/admin/movies"),
     ("GET", "/admin/movies/new"),
     ("POST", "/admin/movies/new"),
@@ -86,6 +89,8 @@ pub fn routes() -> Router<AppState> {
         .route("/admin/users/{id}/staff", post(users::set_staff))
         .route("/admin/emails", get(emails::list))
         .route("/admin/emails/{id}/retry", post(emails::retry))
+        .route("/admin/incidents", get(incidents::list))
+        .route("/admin/incidents/{id}/resolve", post(incidents::resolve))
         .route("/admin/movies", get(movies::list))
         .route(
             "/admin/movies/new",
