@@ -297,7 +297,30 @@ async fn main() -> ExitCode {
         browsers.push(browser);
     }
 
+    let cpu_before = server.cpu_time().unwrap_or_default();
     let started = Instant::now();
+    // Resident memory every 5 s, to tell steady growth from a plateau.
+    let rss_series = {
+        let pid = server.pid;
+        let duration = settings.duration;
+        tokio::spawn(async move {
+            let mut series = Vec::new();
+            let mut ticker = tokio::time::interval(Duration::from_secs(5));
+            while started.elapsed() <= duration {
+                ticker.tick().await;
+                let status =
+                    std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+                let kb: u64 = status
+                    .lines()
+                    .find(|l| l.starts_with("VmRSS:"))
+                    .and_then(|l| l.split_whitespace().nth(1))
+                    .and_then(|v| v.parse().ok())
+                    .unwrap_or(0);
+                series.push(kb as f64 / 1024.0);
+            }
+            series
+        })
+    };
     let shared = Arc::new(driver::Shared {
         base_url: base_url.clone(),
         catalogue,
@@ -336,6 +359,11 @@ async fn main() -> ExitCode {
     let elapsed = started.elapsed();
     let events = injector.await.expect("fault injector");
     let rss_end_kb = server.memory_kb("VmRSS").unwrap_or(0);
+    let server_cpu = server
+        .cpu_time()
+        .unwrap_or_default()
+        .saturating_sub(cpu_before);
+    let rss_series = rss_series.await.unwrap_or_default();
     let load_after = load_average();
 
     // The outbox may still be retrying (after an SMTP outage, the first retry comes a
@@ -487,10 +515,26 @@ async fn main() -> ExitCode {
     );
     let _ = writeln!(
         out,
-        "- server memory: {:.1} MB resident after start-up, {:.1} MB at the end of the window, **peak (VmHWM) {:.1} MB**\n",
+        "- server memory: {:.1} MB resident after start-up, {:.1} MB at the end of the window, **peak (VmHWM) {:.1} MB**",
         rss_idle_kb as f64 / 1024.0,
         rss_end_kb as f64 / 1024.0,
         peak_kb as f64 / 1024.0
+    );
+    let _ = writeln!(
+        out,
+        "- resident memory every 5 s (MB): {}",
+        rss_series
+            .iter()
+            .map(|mb| format!("{mb:.0}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    let _ = writeln!(
+        out,
+        "- server CPU time during the window: {:.1} s of {:.1} s wall-clock ({:.0}% of one core; 2 cores shared with the driver and other work)\n",
+        server_cpu.as_secs_f64(),
+        seconds,
+        100.0 * server_cpu.as_secs_f64() / seconds
     );
     out.push_str(&report::route_table(samples, seconds));
     let _ = writeln!(

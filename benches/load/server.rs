@@ -185,6 +185,19 @@ impl Server {
             .and_then(|kb| kb.parse().ok())
     }
 
+    /// CPU time the server has used so far (user + system), from `/proc/<pid>/stat`,
+    /// assuming the usual 100 clock ticks per second.
+    pub fn cpu_time(&self) -> Option<Duration> {
+        let stat = std::fs::read_to_string(format!("/proc/{}/stat", self.pid)).ok()?;
+        // Fields after the command name (which is in parentheses and may hold spaces);
+        // utime and stime are fields 14 and 15 of the whole line.
+        let rest = &stat[stat.rfind(')')? + 2..];
+        let fields: Vec<&str> = rest.split_whitespace().collect();
+        let ticks: u64 =
+            fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?;
+        Some(Duration::from_millis(ticks * 10))
+    }
+
     /// Asks the server to shut down gracefully (SIGTERM), then kills it if it lingers.
     pub async fn stop(mut self) {
         let _ = Command::new("kill")
