@@ -421,13 +421,32 @@ async fn main() -> ExitCode {
     .fetch_all(db.reader())
     .await
     .expect("outbox by status");
-    let statuses: HashMap<String, String> =
-        sqlx::query_as::<_, (String, String)>("SELECT public_id, status FROM bookings")
-            .fetch_all(db.reader())
-            .await
-            .expect("booking statuses")
-            .into_iter()
-            .collect();
+    // (public id → status, customer, showtime, id) of every booking.
+    let all_bookings: HashMap<String, (String, i64, i64, i64)> =
+        sqlx::query_as::<_, (String, String, i64, i64, i64)>(
+            "SELECT public_id, status, user_id, showtime_id, id FROM bookings",
+        )
+        .fetch_all(db.reader())
+        .await
+        .expect("booking statuses")
+        .into_iter()
+        .map(|(public_id, status, user, show, id)| (public_id, (status, user, show, id)))
+        .collect();
+    let statuses: HashMap<String, String> = all_bookings
+        .iter()
+        .map(|(public_id, (status, ..))| (public_id.clone(), status.clone()))
+        .collect();
+    // A hold whose order failed may since have been replaced by the same customer's later
+    // hold for the same showtime (holding again cancels the earlier hold, by design).
+    let replaced_later = |public_id: &String| {
+        all_bookings
+            .get(public_id)
+            .is_some_and(|(_, user, show, id)| {
+                all_bookings
+                    .values()
+                    .any(|(_, u, s, later)| u == user && s == show && later > id)
+            })
+    };
     let confirmed_codes: Vec<String> =
         sqlx::query_scalar("SELECT code FROM bookings WHERE status = 'confirmed'")
             .fetch_all(db.reader())
@@ -459,6 +478,12 @@ async fn main() -> ExitCode {
         .order_failed
         .iter()
         .filter(|id| statuses.get(*id).map(String::as_str) != Some("pending"))
+        .count();
+    let failed_order_lost = outcome
+        .order_failed
+        .iter()
+        .filter(|id| statuses.get(*id).map(String::as_str) != Some("pending"))
+        .filter(|id| !replaced_later(id))
         .count();
 
     // The report.
@@ -601,6 +626,14 @@ async fn main() -> ExitCode {
     );
     check(
         &mut out,
+        failed_order_lost == 0,
+        format!(
+            "holds whose order request failed and that were lost (neither pending nor replaced by the customer): {failed_order_lost} of {}",
+            outcome.order_failed.len()
+        ),
+    );
+    check(
+        &mut out,
         drained.is_some(),
         match drained {
             Some(took) => format!(
@@ -714,8 +747,11 @@ async fn main() -> ExitCode {
                 );
                 let _ = writeln!(
                     out,
-                    "- bookings whose order failed: {}, of which no longer pending: {failed_order_not_held}",
-                    outcome.order_failed.len()
+                    "- bookings whose order failed: {}, of which no longer pending: {failed_order_not_held} \
+                     (of those, replaced by the same customer's later hold for the same showtime: {}; \
+                     otherwise lost: **{failed_order_lost}**)",
+                    outcome.order_failed.len(),
+                    failed_order_not_held - failed_order_lost
                 );
             }
             _ => {}
