@@ -1,7 +1,7 @@
 //! A fake Razorpay API on loopback speaking the real HTTP protocol (the endpoints the app
 //! uses: orders, payments, capture, order payments, refunds), with switches for outages:
-//! 5xx or slow answers on order creation, 409 or slow answers on refunds. Tests also use it to "pay" an
-//! order as a customer would, and to sign Checkout callbacks and webhooks.
+//! 5xx or slow answers on order creation, 409 or slow answers on refunds. Tests also use it
+//! to "pay" an order as a customer would, and to sign Checkout callbacks and webhooks.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
