@@ -1,7 +1,7 @@
 //! A fake Razorpay API on loopback speaking the real HTTP protocol (the endpoints the app
 //! uses: orders, payments, capture, order payments, refunds), with switches for outages:
-//! 5xx on order creation, 409 or slow answers on refunds. Tests also use it to "pay" an
-//! order as a customer would, and to sign Checkout callbacks and webhooks.
+//! 5xx or slow answers on order creation, 409 or slow answers on refunds. Tests also use it
+//! to "pay" an order as a customer would, and to sign Checkout callbacks and webhooks.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -50,6 +50,7 @@ struct Inner {
     payments: HashMap<String, FakePayment>,
     refunds: Vec<FakeRefund>,
     order_failure: Option<u16>,
+    order_delay: Option<Duration>,
     refund_conflicts: u32,
     slow_refunds: u32,
     counter: u64,
@@ -128,8 +129,13 @@ impl FakeRazorpay {
 
     /// A customer pays the order in full; the payment is captured (auto-capture).
     pub fn pay(&self, order_id: &str) -> String {
+        // Looked up under the lock rather than through `orders()`, which copies every order
+        // (the load benchmark pays thousands).
         let amount = self
-            .orders()
+            .inner
+            .lock()
+            .unwrap()
+            .orders
             .iter()
             .find(|o| o.id == order_id)
             .map(|o| o.amount)
@@ -184,6 +190,12 @@ impl FakeRazorpay {
         self.inner.lock().unwrap().order_failure = status;
     }
 
+    /// Order creation is carried out but answered only after `delay`, until cleared (the
+    /// load benchmark's slow-gateway fault).
+    pub fn delay_orders_by(&self, delay: Option<Duration>) {
+        self.inner.lock().unwrap().order_delay = delay;
+    }
+
     /// The next `n` refund requests answer 409 without refunding.
     pub fn conflict_next_refunds(&self, n: u32) {
         self.inner.lock().unwrap().refund_conflicts = n;
@@ -205,20 +217,27 @@ async fn create_order(
     if !authorized(&headers) {
         return error(StatusCode::UNAUTHORIZED, "Authentication failed");
     }
-    let mut inner = inner.lock().unwrap();
-    if let Some(status) = inner.order_failure {
-        return error(StatusCode::from_u16(status).unwrap(), "The server is down");
-    }
-    inner.counter += 1;
-    let order = FakeOrder {
-        id: format!("order_{:014}", inner.counter),
-        amount: body["amount"].as_i64().unwrap_or(0),
-        currency: body["currency"].as_str().unwrap_or("").to_owned(),
-        receipt: body["receipt"].as_str().unwrap_or("").to_owned(),
-        notes: body["notes"].clone(),
-        payment_capture: body["payment_capture"].as_i64().unwrap_or(0),
+    let (order, delay) = {
+        let mut inner = inner.lock().unwrap();
+        if let Some(status) = inner.order_failure {
+            return error(StatusCode::from_u16(status).unwrap(), "The server is down");
+        }
+        inner.counter += 1;
+        let order = FakeOrder {
+            id: format!("order_{:014}", inner.counter),
+            amount: body["amount"].as_i64().unwrap_or(0),
+            currency: body["currency"].as_str().unwrap_or("").to_owned(),
+            receipt: body["receipt"].as_str().unwrap_or("").to_owned(),
+            notes: body["notes"].clone(),
+            payment_capture: body["payment_capture"].as_i64().unwrap_or(0),
+        };
+        inner.orders.push(order.clone());
+        (order, inner.order_delay)
     };
-    inner.orders.push(order.clone());
+    // The lock is released first so a slow answer does not hold up other requests.
+    if let Some(delay) = delay {
+        tokio::time::sleep(delay).await;
+    }
     Json(json!({ "id": order.id, "entity": "order", "amount": order.amount, "currency": order.currency, "receipt": order.receipt, "status": "created" })).into_response()
 }
 
