@@ -1,6 +1,9 @@
 //! Password policy and hashing. Hashes are argon2id with the argon2 crate's defaults
 //! (m=19456 KiB, t=2, p=1, OWASP's minimum); they take tens of milliseconds of CPU, so
 //! every hash and verification runs on the blocking thread pool, never on the async workers.
+//! Each one also takes 19 MiB of memory, so at most one per CPU core runs at a time
+//! (`HASHING_SLOTS`): more would not finish sooner, and a burst of logins would otherwise
+//! cost 19 MiB per request in flight.
 //!
 //! Only `users` stores and reads hashes; nothing outside the domain ever sees one.
 
@@ -52,6 +55,23 @@ pub fn common_count() -> usize {
     COMMON.len()
 }
 
+/// One permit per CPU core: the most argon2 computations worth running at once.
+static HASHING_SLOTS: LazyLock<tokio::sync::Semaphore> = LazyLock::new(|| {
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    tokio::sync::Semaphore::new(cores.clamp(1, 16))
+});
+
+/// Runs one argon2 computation on the blocking pool once a hashing slot is free.
+async fn with_hashing_slot<T: Send + 'static>(
+    work: impl FnOnce() -> T + Send + 'static,
+) -> Result<T, String> {
+    // The semaphore is never closed, so acquiring only waits.
+    let _slot = HASHING_SLOTS.acquire().await.map_err(|e| e.to_string())?;
+    tokio::task::spawn_blocking(work)
+        .await
+        .map_err(|e| e.to_string())
+}
+
 /// Hashing failed; this only happens when the system's random source is unavailable.
 #[derive(Debug, thiserror::Error)]
 #[error("password hashing failed: {0}")]
@@ -59,9 +79,9 @@ pub struct HashError(String);
 
 /// Hashes a password into a PHC string (`$argon2id$v=19$m=19456,t=2,p=1$...`).
 pub async fn hash(password: String) -> Result<String, HashError> {
-    tokio::task::spawn_blocking(move || hash_blocking(&password))
+    with_hashing_slot(move || hash_blocking(&password))
         .await
-        .map_err(|e| HashError(e.to_string()))?
+        .map_err(HashError)?
 }
 
 fn hash_blocking(password: &str) -> Result<String, HashError> {
@@ -86,7 +106,7 @@ static DUMMY_HASH: LazyLock<String> = LazyLock::new(|| {
 /// that the time taken does not reveal whether an account exists. A malformed stored hash
 /// never matches.
 pub async fn verify(password: String, stored: Option<String>) -> bool {
-    let result = tokio::task::spawn_blocking(move || {
+    let result = with_hashing_slot(move || {
         let exists = stored.is_some();
         let hash = stored.unwrap_or_else(|| DUMMY_HASH.clone());
         let ok = Argon2::default()

@@ -50,6 +50,9 @@ pub fn target_link(target_type: &str, target_id: &str) -> Option<String> {
         "booking" => Some(format!("/admin/bookings/{target_id}")),
         "user" => Some(format!("/admin/users/{target_id}")),
         "movie" => Some(format!("/admin/movies/{target_id}")),
+        "city" => Some(format!("/admin/cities/{target_id}")),
+        "theatre" => Some(format!("/admin/theatres/{target_id}")),
+        "payment_incident" => Some("/admin/incidents?status=all".to_owned()),
         _ => None,
     }
 }
