@@ -4,6 +4,8 @@
 //! rule of scheduling, that two running showtimes never overlap on one screen (the film
 //! plus the cleaning buffer after it), is checked inside the creating transaction after
 //! the screen's row is locked, so two staff members scheduling at once cannot both win.
+//! Editing a showtime (`update_showtime`) runs the same checks, and is allowed only until
+//! the first booking is made.
 
 use std::collections::{BTreeMap, HashSet};
 use std::fmt;
@@ -13,8 +15,10 @@ use sqlx::{AnyConnection, Row};
 use time::{Date, OffsetDateTime};
 use time_tz::OffsetDateTimeExt;
 
-use crate::db::{Db, from_unix, unix};
+use crate::db::{Db, Engine, from_unix, unix};
+use crate::domain::audit::{self, NewEntry};
 use crate::domain::catalogue::DEFAULT_TIMEZONE;
+use crate::domain::pricing::format_rupees;
 use crate::error::FieldErrors;
 
 /// Minutes kept free after every showtime to clean the auditorium.
@@ -110,7 +114,7 @@ impl fmt::Display for Clash {
     }
 }
 
-/// Why a showtime could not be scheduled.
+/// Why a showtime could not be scheduled or changed.
 #[derive(Debug, thiserror::Error)]
 pub enum ShowtimeError {
     #[error("please correct the highlighted fields")]
@@ -119,6 +123,11 @@ pub enum ShowtimeError {
     UnknownMovie,
     #[error("there is no such screen")]
     UnknownScreen,
+    #[error("there is no such showtime")]
+    UnknownShowtime,
+    /// Editing is refused (cancelled, started or booked); says why.
+    #[error("{0}")]
+    NotEditable(String),
     #[error("{0}")]
     Overlap(Clash),
     #[error("database error: {0}")]
@@ -149,6 +158,28 @@ pub(crate) async fn create_showtime_in(
     new: &NewShowtime,
     now: OffsetDateTime,
 ) -> Result<i64, ShowtimeError> {
+    let language = check_fields(new, now)?;
+    let slot = check_schedule(conn, new, language, now, None).await?;
+    let id: i64 = sqlx::query_scalar(
+        "INSERT INTO showtimes (movie_id, screen_id, starts_at, ends_at, language, format, \
+         is_cancelled, created_at) VALUES ($1, $2, $3, $4, $5, $6, 0, $7) RETURNING id",
+    )
+    .bind(new.movie_id)
+    .bind(new.screen_id)
+    .bind(slot.starts)
+    .bind(slot.ends)
+    .bind(language)
+    .bind(new.format.as_str())
+    .bind(unix(now))
+    .fetch_one(&mut *conn)
+    .await?;
+    insert_prices(conn, id, &new.prices).await?;
+    Ok(id)
+}
+
+/// The checks that need no database: a start after `now`, a language, and each price in
+/// range and given once. Returns the trimmed language.
+fn check_fields(new: &NewShowtime, now: OffsetDateTime) -> Result<&str, ShowtimeError> {
     if new.starts_at <= now {
         return Err(invalid(
             "starts_at",
@@ -171,7 +202,25 @@ pub(crate) async fn create_showtime_in(
             return Err(invalid("prices", "A seat category is priced twice."));
         }
     }
+    Ok(language)
+}
 
+/// Where a checked showtime sits, in Unix seconds (the end includes the cleaning buffer).
+struct Slot {
+    starts: i64,
+    ends: i64,
+}
+
+/// The checks against the database that creating and editing share: the screen exists (its
+/// row is locked), the movie exists and is shown in `language`, every seat category of the
+/// screen has exactly one price, and no running showtime other than `except` overlaps.
+async fn check_schedule(
+    conn: &mut AnyConnection,
+    new: &NewShowtime,
+    language: &str,
+    now: OffsetDateTime,
+    except: Option<i64>,
+) -> Result<Slot, ShowtimeError> {
     // Lock the screen's row first: on PostgreSQL a second creation for this screen waits
     // here until the first commits, then sees its showtime in the overlap check. (SQLite's
     // BEGIN IMMEDIATE has already serialised all writers.)
@@ -221,6 +270,7 @@ pub(crate) async fn create_showtime_in(
 
     let starts = unix(new.starts_at);
     let ends = starts + (runtime + CLEANING_BUFFER_MINUTES) * 60;
+    // Ids start at 1, so 0 excludes nothing when creating.
     let clash = sqlx::query(
         "SELECT s.id, s.starts_at, s.ends_at, m.title, sc.name AS screen_name, t.timezone \
          FROM showtimes s \
@@ -228,11 +278,13 @@ pub(crate) async fn create_showtime_in(
          JOIN screens sc ON sc.id = s.screen_id \
          JOIN theatres t ON t.id = sc.theatre_id \
          WHERE s.screen_id = $1 AND s.is_cancelled = 0 AND s.starts_at < $3 AND s.ends_at > $2 \
+         AND s.id <> $4 \
          ORDER BY s.starts_at LIMIT 1",
     )
     .bind(new.screen_id)
     .bind(starts)
     .bind(ends)
+    .bind(except.unwrap_or(0))
     .fetch_optional(&mut *conn)
     .await?;
     if let Some(row) = clash {
@@ -245,31 +297,185 @@ pub(crate) async fn create_showtime_in(
             ends_at: local_time(from_unix(row.try_get("ends_at")?), &timezone),
         }));
     }
+    Ok(Slot { starts, ends })
+}
 
-    let id: i64 = sqlx::query_scalar(
-        "INSERT INTO showtimes (movie_id, screen_id, starts_at, ends_at, language, format, \
-         is_cancelled, created_at) VALUES ($1, $2, $3, $4, $5, $6, 0, $7) RETURNING id",
-    )
-    .bind(new.movie_id)
-    .bind(new.screen_id)
-    .bind(starts)
-    .bind(ends)
-    .bind(language)
-    .bind(new.format.as_str())
-    .bind(unix(now))
-    .fetch_one(&mut *conn)
-    .await?;
-    for price in &new.prices {
+async fn insert_prices(
+    conn: &mut AnyConnection,
+    showtime_id: i64,
+    prices: &[NewPrice],
+) -> Result<(), sqlx::Error> {
+    for price in prices {
         sqlx::query(
             "INSERT INTO showtime_prices (showtime_id, category_id, price_paise) VALUES ($1, $2, $3)",
         )
-        .bind(id)
+        .bind(showtime_id)
         .bind(price.category_id)
         .bind(price.price_paise)
         .execute(&mut *conn)
         .await?;
     }
-    Ok(id)
+    Ok(())
+}
+
+/// `C ₹150.00, P ₹250.00`: a showtime's prices by category code, cheapest first.
+async fn price_summary(conn: &mut AnyConnection, id: i64) -> Result<String, sqlx::Error> {
+    let rows: Vec<(String, i64)> = sqlx::query_as(
+        "SELECT c.code, p.price_paise FROM showtime_prices p \
+         JOIN seat_categories c ON c.id = p.category_id \
+         WHERE p.showtime_id = $1 ORDER BY c.rank, c.code",
+    )
+    .bind(id)
+    .fetch_all(&mut *conn)
+    .await?;
+    Ok(rows
+        .iter()
+        .map(|(code, paise)| format!("{code} {}", format_rupees(*paise)))
+        .collect::<Vec<_>>()
+        .join(", "))
+}
+
+/// Why a showtime cannot be edited, or `None` when it can: it must be running, not yet
+/// started, and have no booking other than expired holds (a booking was priced and seated
+/// by what the showtime said when it was made). `lock` takes the showtime's row for the
+/// rest of the transaction on PostgreSQL, so a hold (whose booking row references it) waits
+/// until an edit commits; SQLite's `BEGIN IMMEDIATE` serialises writers already.
+pub async fn why_not_editable(
+    conn: &mut AnyConnection,
+    engine: Engine,
+    id: i64,
+    now: OffsetDateTime,
+    lock: bool,
+) -> Result<Option<String>, ShowtimeError> {
+    let sql = if lock && engine == Engine::Postgres {
+        "SELECT starts_at, is_cancelled FROM showtimes WHERE id = $1 FOR UPDATE"
+    } else {
+        "SELECT starts_at, is_cancelled FROM showtimes WHERE id = $1"
+    };
+    let row: Option<(i64, i64)> = sqlx::query_as(sql)
+        .bind(id)
+        .fetch_optional(&mut *conn)
+        .await?;
+    let Some((starts_at, is_cancelled)) = row else {
+        return Err(ShowtimeError::UnknownShowtime);
+    };
+    if is_cancelled != 0 {
+        return Ok(Some(
+            "This showtime is cancelled, so it can no longer be edited.".into(),
+        ));
+    }
+    if starts_at <= unix(now) {
+        return Ok(Some(
+            "This showtime has started, so it can no longer be edited.".into(),
+        ));
+    }
+    let bookings: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM bookings WHERE showtime_id = $1 AND status <> 'expired'",
+    )
+    .bind(id)
+    .fetch_one(&mut *conn)
+    .await?;
+    if bookings > 0 {
+        return Ok(Some(format!(
+            "This showtime has {bookings} booking(s) (held, paid or refunded), so its movie, \
+             time and prices can no longer change. Cancel it instead if it cannot go ahead."
+        )));
+    }
+    Ok(None)
+}
+
+/// Changes a showtime's movie, start, language, format and prices (`new.screen_id` must be
+/// its own screen: the prices are per category of that screen). Runs the same checks as
+/// `create_showtime`, the overlap ignoring the showtime itself, while `why_not_editable`
+/// has nothing to say, and records `showtime.update` by `actor_user_id` with what changed,
+/// in one transaction. Returns the audit summary.
+pub async fn update_showtime(
+    db: &Db,
+    id: i64,
+    new: &NewShowtime,
+    actor_user_id: Option<i64>,
+    now: OffsetDateTime,
+) -> Result<String, ShowtimeError> {
+    let language = check_fields(new, now)?;
+    let mut tx = db.begin_write().await?;
+    if let Some(reason) = why_not_editable(&mut tx, db.engine(), id, now, true).await? {
+        return Err(ShowtimeError::NotEditable(reason));
+    }
+    let before = sqlx::query(
+        "SELECT s.screen_id, s.starts_at, s.language, s.format, m.title, t.timezone \
+         FROM showtimes s JOIN movies m ON m.id = s.movie_id \
+         JOIN screens sc ON sc.id = s.screen_id JOIN theatres t ON t.id = sc.theatre_id \
+         WHERE s.id = $1",
+    )
+    .bind(id)
+    .fetch_one(&mut *tx)
+    .await?;
+    let screen_id: i64 = before.try_get("screen_id")?;
+    if screen_id != new.screen_id {
+        return Err(invalid(
+            "screen_id",
+            "A showtime stays on its screen; cancel it and schedule a new one instead.",
+        ));
+    }
+    let old_prices = price_summary(&mut tx, id).await?;
+
+    let slot = check_schedule(&mut tx, new, language, now, Some(id)).await?;
+    let title: String = sqlx::query_scalar("SELECT title FROM movies WHERE id = $1")
+        .bind(new.movie_id)
+        .fetch_one(&mut *tx)
+        .await?;
+    sqlx::query(
+        "UPDATE showtimes SET movie_id = $1, starts_at = $2, ends_at = $3, language = $4, \
+         format = $5 WHERE id = $6",
+    )
+    .bind(new.movie_id)
+    .bind(slot.starts)
+    .bind(slot.ends)
+    .bind(language)
+    .bind(new.format.as_str())
+    .bind(id)
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query("DELETE FROM showtime_prices WHERE showtime_id = $1")
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+    insert_prices(&mut tx, id, &new.prices).await?;
+    let new_prices = price_summary(&mut tx, id).await?;
+
+    let timezone: String = before.try_get("timezone")?;
+    let mut changes = Vec::new();
+    let mut compare = |what: &str, old: String, new: String| {
+        if old != new {
+            changes.push(format!("{what}: {old} -> {new}"));
+        }
+    };
+    compare("movie", before.try_get("title")?, title);
+    compare(
+        "starts",
+        format_in_zone(from_unix(before.try_get("starts_at")?), &timezone),
+        format_in_zone(new.starts_at, &timezone),
+    );
+    compare("language", before.try_get("language")?, language.to_owned());
+    compare(
+        "format",
+        before.try_get("format")?,
+        new.format.as_str().to_owned(),
+    );
+    compare("prices", old_prices, new_prices);
+    let summary = if changes.is_empty() {
+        "no change".to_owned()
+    } else {
+        changes.join("; ")
+    };
+    audit::record(
+        &mut tx,
+        &NewEntry::new(actor_user_id, "showtime.update", "showtime", id, &summary),
+        unix(now),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(summary)
 }
 
 /// Marks a showtime cancelled (its slot becomes free). Returns whether it was running.

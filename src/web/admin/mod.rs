@@ -10,7 +10,9 @@ pub mod emails;
 pub mod incidents;
 pub mod movie_form;
 pub mod movies;
+pub mod screen_edit;
 pub mod screens;
+pub mod showtime_edit;
 pub mod showtime_new;
 pub mod showtimes;
 pub mod users;
@@ -72,6 +74,11 @@ pub const ADMIN_ROUTES: &[(&str, &str)] = &[
     ("GET", "/admin/showtimes/new"),
     ("POST", "/admin/showtimes/new"),
     ("POST", "/admin/showtimes/{id}/cancel"),
+    ("GET", "/admin/screens"),
+    ("GET", "/admin/screens/{id}"),
+    ("POST", "/admin/screens/{id}"),
+    ("GET", "/admin/showtimes/{id}"),
+    ("POST", "/admin/showtimes/{id}"),
 ];
 
 /// The admin router; `registered` mirrors it for the unit test.
@@ -124,6 +131,15 @@ pub fn routes() -> Router<AppState> {
             get(showtime_new::new_page).post(showtime_new::create),
         )
         .route("/admin/showtimes/{id}/cancel", post(showtimes::cancel))
+        .route("/admin/screens", get(screen_edit::list))
+        .route(
+            "/admin/screens/{id}",
+            get(screen_edit::edit_page).post(screen_edit::save),
+        )
+        .route(
+            "/admin/showtimes/{id}",
+            get(showtime_edit::edit_page).post(showtime_edit::save),
+        )
         // A wrong method would otherwise answer 405 and admit that the path exists.
         .method_not_allowed_fallback(|| async { crate::error::AppError::NotFound })
         .layer(DefaultBodyLimit::max(BODY_LIMIT))

@@ -15,7 +15,7 @@ use super::{render, see_other};
 use crate::domain::audit::{self, NewEntry};
 use crate::domain::screens::{self, CategoryDef, ScreenError, SeatKind, SeatSpec};
 use crate::domain::venue_admin;
-use crate::error::{AppResult, FieldErrors};
+use crate::error::{AppError, AppResult, FieldErrors};
 use crate::state::AppState;
 use crate::web::auth::StaffUser;
 use crate::web::page::{Page, flash};
@@ -26,16 +26,16 @@ const DEFAULT_CATEGORIES: &str = "C Classic\nP Prime";
 #[derive(Debug, Deserialize, Default)]
 pub struct ScreenForm {
     #[serde(default)]
-    theatre_id: String,
+    pub theatre_id: String,
     #[serde(default)]
-    name: String,
+    pub name: String,
     #[serde(default)]
-    categories: String,
+    pub categories: String,
     #[serde(default)]
-    layout: String,
-    /// `preview` or `create`.
+    pub layout: String,
+    /// `preview`, or `create` (new screen) / `save` (edit).
     #[serde(default)]
-    intent: String,
+    pub intent: String,
 }
 
 /// One cell of a previewed row.
@@ -53,18 +53,57 @@ pub struct PreviewRow {
     pub cells: Vec<PreviewCell>,
 }
 
+/// What the create and edit pages draw of a screen form (`admin/_screen_fields.html` and
+/// `admin/_seat_preview.html`): the values as typed, their errors and the seat map.
+pub struct ScreenFields {
+    pub name: String,
+    pub categories: String,
+    pub layout: String,
+    pub errors: FormErrors,
+    pub preview: Vec<PreviewRow>,
+    pub seat_count: usize,
+}
+
+impl ScreenFields {
+    /// A form with no errors showing the map of `seats`.
+    pub fn new(name: String, categories: String, layout: String) -> Self {
+        Self {
+            name,
+            categories,
+            layout,
+            errors: FormErrors::default(),
+            preview: Vec::new(),
+            seat_count: 0,
+        }
+    }
+
+    /// `form` drawn again: with `errors`, 422 and no map; otherwise 200 and the map of
+    /// `seats`.
+    pub fn redrawn(
+        form: ScreenForm,
+        errors: FieldErrors,
+        seats: &[SeatSpec],
+        categories: &[CategoryDef],
+    ) -> (StatusCode, Self) {
+        let mut fields = Self::new(form.name, form.categories, form.layout);
+        if errors.is_empty() {
+            fields.preview = preview(seats, categories);
+            fields.seat_count = seats.len();
+            (StatusCode::OK, fields)
+        } else {
+            fields.errors = errors.into();
+            (StatusCode::UNPROCESSABLE_ENTITY, fields)
+        }
+    }
+}
+
 #[derive(Template)]
 #[template(path = "admin/screen_new.html")]
 struct ScreenPage {
     page: Page,
     theatres: Vec<(i64, String)>,
     theatre_id: String,
-    name: String,
-    categories: String,
-    layout: String,
-    errors: FormErrors,
-    preview: Vec<PreviewRow>,
-    seat_count: usize,
+    fields: ScreenFields,
 }
 
 /// Reads `CODE Name` lines (cheapest first) into category definitions.
@@ -93,6 +132,63 @@ pub fn parse_categories(text: &str) -> Result<Vec<CategoryDef>, String> {
     }
     screens::validate_categories(&out).map_err(|e| e.to_string())?;
     Ok(out)
+}
+
+/// What the create and edit forms share: the name, categories and layout checked, with each
+/// mistake under its field (the layout is only parsed once the categories are sound).
+pub struct CheckedScreen {
+    pub name: String,
+    pub categories: Vec<CategoryDef>,
+    pub seats: Vec<SeatSpec>,
+    pub errors: FieldErrors,
+}
+
+pub fn check_form(name: &str, categories: &str, layout: &str) -> CheckedScreen {
+    let mut errors = FieldErrors::new();
+    let name = name.trim().to_owned();
+    if name.is_empty() || name.chars().count() > 60 {
+        errors.insert(
+            "name".into(),
+            "Enter a name of at most 60 characters.".into(),
+        );
+    }
+    let categories = match parse_categories(categories) {
+        Ok(c) => c,
+        Err(message) => {
+            errors.insert("categories".into(), message);
+            Vec::new()
+        }
+    };
+    let mut seats = Vec::new();
+    if !categories.is_empty() {
+        match screens::parse_layout(layout, &categories) {
+            Ok(parsed) => seats = parsed,
+            Err(error) => {
+                errors.insert("layout".into(), error.to_string());
+            }
+        }
+    }
+    CheckedScreen {
+        name,
+        categories,
+        seats,
+        errors,
+    }
+}
+
+/// Puts a refusal of `create_screen` or `update_screen` next to the field it is about.
+pub fn field_error(error: ScreenError, errors: &mut FieldErrors) -> AppResult<()> {
+    let (field, message) = match error {
+        ScreenError::Database(e) => return Err(e.into()),
+        ScreenError::UnknownScreen => return Err(AppError::NotFound),
+        ScreenError::UnknownTheatre => ("theatre_id", "Choose a theatre.".to_owned()),
+        ScreenError::Invalid(message) => ("name", message),
+        ScreenError::Unpriced(message) => ("categories", message),
+        ScreenError::LayoutLocked(message) => ("layout", message),
+        ScreenError::Layout(error) => ("layout", error.to_string()),
+    };
+    errors.insert(field.into(), message);
+    Ok(())
 }
 
 /// Rows of the seat map drawn from parsed seats, gaps where the layout has them.
@@ -148,12 +244,7 @@ pub async fn new_page(
         page,
         theatres: venue_admin::theatre_choices(&state.db).await?,
         theatre_id: String::new(),
-        name: String::new(),
-        categories: DEFAULT_CATEGORIES.into(),
-        layout: String::new(),
-        errors: FormErrors::default(),
-        preview: Vec::new(),
-        seat_count: 0,
+        fields: ScreenFields::new(String::new(), DEFAULT_CATEGORIES.into(), String::new()),
     })
 }
 
@@ -164,33 +255,15 @@ pub async fn create(
     page: Page,
     Form(form): Form<ScreenForm>,
 ) -> AppResult<Response> {
-    let mut errors = FieldErrors::new();
+    let CheckedScreen {
+        name,
+        categories,
+        seats,
+        mut errors,
+    } = check_form(&form.name, &form.categories, &form.layout);
     let theatre_id = form.theatre_id.trim().parse::<i64>().ok();
     if theatre_id.is_none() {
         errors.insert("theatre_id".into(), "Choose a theatre.".into());
-    }
-    let name = form.name.trim().to_owned();
-    if name.is_empty() || name.chars().count() > 60 {
-        errors.insert(
-            "name".into(),
-            "Enter a name of at most 60 characters.".into(),
-        );
-    }
-    let categories = match parse_categories(&form.categories) {
-        Ok(c) => c,
-        Err(message) => {
-            errors.insert("categories".into(), message);
-            Vec::new()
-        }
-    };
-    let mut seats = Vec::new();
-    if !categories.is_empty() {
-        match screens::parse_layout(&form.layout, &categories) {
-            Ok(parsed) => seats = parsed,
-            Err(error) => {
-                errors.insert("layout".into(), error.to_string());
-            }
-        }
     }
     if errors.is_empty()
         && form.intent == "create"
@@ -225,37 +298,16 @@ pub async fn create(
                 .await;
                 return Ok(see_other("/admin/screens/new"));
             }
-            Err(ScreenError::UnknownTheatre) => {
-                errors.insert("theatre_id".into(), "Choose a theatre.".into());
-            }
-            Err(ScreenError::Invalid(message)) => {
-                errors.insert("name".into(), message);
-            }
-            Err(ScreenError::Layout(error)) => {
-                errors.insert("layout".into(), error.to_string());
-            }
-            Err(ScreenError::Database(e)) => return Err(e.into()),
+            Err(error) => field_error(error, &mut errors)?,
         }
     }
-    let status = if errors.is_empty() {
-        StatusCode::OK
-    } else {
-        StatusCode::UNPROCESSABLE_ENTITY
-    };
+    let theatre_id = form.theatre_id.clone();
+    let (status, fields) = ScreenFields::redrawn(form, errors, &seats, &categories);
     let html = render(ScreenPage {
         page,
         theatres: venue_admin::theatre_choices(&state.db).await?,
-        theatre_id: form.theatre_id,
-        name: form.name,
-        categories: form.categories,
-        layout: form.layout,
-        preview: if errors.is_empty() {
-            preview(&seats, &categories)
-        } else {
-            Vec::new()
-        },
-        seat_count: seats.len(),
-        errors: errors.into(),
+        theatre_id,
+        fields,
     })?;
     Ok((status, html).into_response())
 }

@@ -1,7 +1,8 @@
 //! `/admin/showtimes/new`: schedule a showtime in two steps that work without JavaScript:
 //! pick the screen (its seat categories decide which prices are asked for), then the movie,
 //! the local start time, language, format and a price per category. The overlap rule and
-//! every other check are `domain::showtimes::create_showtime`'s.
+//! every other check are `domain::showtimes::create_showtime`'s. The fields and their
+//! reading are shared with the edit page (`super::showtime_edit`).
 
 use std::collections::HashMap;
 
@@ -19,11 +20,126 @@ use crate::domain::movie_admin;
 use crate::domain::screens::{self, SeatCategory};
 use crate::domain::showtimes::{self, Format, NewPrice, NewShowtime, ShowtimeError};
 use crate::domain::venue_admin::{self, ScreenChoice};
-use crate::error::{AppResult, FieldErrors};
+use crate::error::{AppError, AppResult, FieldErrors};
 use crate::state::AppState;
 use crate::web::auth::StaffUser;
 use crate::web::page::{Page, flash};
 use crate::web::pages::account::FormErrors;
+
+/// The form fields the new and edit pages share (movie, start, language, format, a price
+/// per seat category), as typed, with their errors; `admin/_showtime_fields.html` draws them.
+pub struct ShowtimeFields {
+    pub movies: Vec<(i64, String)>,
+    pub categories: Vec<SeatCategory>,
+    pub values: HashMap<String, String>,
+    pub errors: FormErrors,
+}
+
+impl ShowtimeFields {
+    /// The active movies to choose from, the seat categories of `screen_id` and `values`.
+    pub async fn load(
+        state: &AppState,
+        screen_id: Option<i64>,
+        values: HashMap<String, String>,
+    ) -> AppResult<Self> {
+        let categories = match screen_id {
+            Some(id) => screens::categories_of(&state.db, id).await?,
+            None => Vec::new(),
+        };
+        let movies = movie_admin::list(&state.db, "", 500, 0)
+            .await?
+            .into_iter()
+            .filter(|m| m.is_active)
+            .map(|m| (m.id, m.title))
+            .collect();
+        Ok(Self {
+            movies,
+            categories,
+            values,
+            errors: FormErrors::default(),
+        })
+    }
+
+    pub fn value(&self, name: &str) -> &str {
+        self.values.get(name).map(String::as_str).unwrap_or("")
+    }
+
+    pub fn price_field(&self, category_id: &i64) -> String {
+        format!("price_{category_id}")
+    }
+
+    /// The showtime the fields describe on `screen`, or `None` with every mistake in
+    /// `errors` under its field.
+    pub fn read(&self, screen: &ScreenChoice, errors: &mut FieldErrors) -> Option<NewShowtime> {
+        let movie_id = self.value("movie_id").trim().parse::<i64>().ok();
+        if movie_id.is_none() {
+            errors.insert("movie_id".into(), "Choose a movie.".into());
+        }
+        let format = Format::parse(self.value("format"));
+        if format.is_none() {
+            errors.insert("format".into(), "Choose a format.".into());
+        }
+        let starts_at = parse_local(self.value("starts_at"), &screen.timezone);
+        if starts_at.is_none() {
+            errors.insert(
+                "starts_at".into(),
+                "Enter the local start like 2026-11-25T19:30.".into(),
+            );
+        }
+        let mut prices = Vec::new();
+        for category in &self.categories {
+            let field = self.price_field(&category.id);
+            match parse_rupees(self.value(&field)) {
+                Some(paise) => prices.push(NewPrice {
+                    category_id: category.id,
+                    price_paise: paise,
+                }),
+                None => {
+                    errors.insert(
+                        field,
+                        format!("Enter the {} price in rupees, like 250.", category.name),
+                    );
+                }
+            }
+        }
+        let (Some(movie_id), Some(format), Some(starts_at), true) =
+            (movie_id, format, starts_at, errors.is_empty())
+        else {
+            return None;
+        };
+        Some(NewShowtime {
+            movie_id,
+            screen_id: screen.id,
+            starts_at,
+            language: self.value("language").trim().to_owned(),
+            format,
+            prices,
+        })
+    }
+}
+
+/// Puts a refusal of `create_showtime` or `update_showtime` next to the field it is about
+/// (an unknown showtime is a 404).
+pub fn field_error(error: ShowtimeError, errors: &mut FieldErrors) -> AppResult<()> {
+    match error {
+        ShowtimeError::Invalid(more) => errors.extend(more),
+        ShowtimeError::Overlap(clash) => {
+            errors.insert("starts_at".into(), format!("{clash}."));
+        }
+        ShowtimeError::UnknownMovie => {
+            errors.insert("movie_id".into(), "Choose a movie.".into());
+        }
+        ShowtimeError::UnknownScreen => {
+            errors.insert("screen_id".into(), "Choose a screen.".into());
+        }
+        ShowtimeError::NotEditable(reason) => {
+            errors.insert("showtime".into(), reason);
+        }
+        ShowtimeError::UnknownShowtime => return Err(AppError::NotFound),
+        ShowtimeError::Database(e) => return Err(e.into()),
+    }
+    Ok(())
+}
 
 #[derive(Template)]
 #[template(path = "admin/showtime_new.html")]
@@ -31,51 +147,25 @@ struct NewShowtimePage {
     page: Page,
     screens: Vec<ScreenChoice>,
     screen: Option<ScreenChoice>,
-    movies: Vec<(i64, String)>,
-    categories: Vec<SeatCategory>,
-    values: HashMap<String, String>,
-    errors: FormErrors,
-}
-
-impl NewShowtimePage {
-    fn value(&self, name: &str) -> &str {
-        self.values.get(name).map(String::as_str).unwrap_or("")
-    }
-
-    fn price_field(&self, category_id: &i64) -> String {
-        format!("price_{category_id}")
-    }
+    fields: ShowtimeFields,
 }
 
 async fn page_for(
     state: &AppState,
     page: Page,
     values: HashMap<String, String>,
-    errors: FieldErrors,
 ) -> AppResult<NewShowtimePage> {
     let screens = venue_admin::screen_choices(&state.db).await?;
     let screen_id = values
         .get("screen_id")
         .and_then(|v| v.trim().parse::<i64>().ok());
     let screen = screens.iter().find(|s| Some(s.id) == screen_id).cloned();
-    let categories = match &screen {
-        Some(s) => screens::categories_of(&state.db, s.id).await?,
-        None => Vec::new(),
-    };
-    let movies = movie_admin::list(&state.db, "", 500, 0)
-        .await?
-        .into_iter()
-        .filter(|m| m.is_active)
-        .map(|m| (m.id, m.title))
-        .collect();
+    let fields = ShowtimeFields::load(state, screen.as_ref().map(|s| s.id), values).await?;
     Ok(NewShowtimePage {
         page,
         screens,
         screen,
-        movies,
-        categories,
-        values,
-        errors: errors.into(),
+        fields,
     })
 }
 
@@ -85,7 +175,7 @@ pub async fn new_page(
     page: Page,
     Query(values): Query<HashMap<String, String>>,
 ) -> AppResult<Response> {
-    render(page_for(&state, page, values, FieldErrors::new()).await?)
+    render(page_for(&state, page, values).await?)
 }
 
 /// A rupee amount like `250` or `250.50` in paise.
@@ -111,55 +201,14 @@ pub async fn create(
     page: Page,
     Form(values): Form<HashMap<String, String>>,
 ) -> AppResult<Response> {
-    let template = page_for(&state, page, values.clone(), FieldErrors::new()).await?;
+    let template = page_for(&state, page, values).await?;
     let mut errors = FieldErrors::new();
     let Some(screen) = template.screen.clone() else {
         errors.insert("screen_id".into(), "Choose a screen.".into());
         return rerender(template, errors);
     };
-    let movie_id = template.value("movie_id").trim().parse::<i64>().ok();
-    if movie_id.is_none() {
-        errors.insert("movie_id".into(), "Choose a movie.".into());
-    }
-    let format = Format::parse(template.value("format"));
-    if format.is_none() {
-        errors.insert("format".into(), "Choose a format.".into());
-    }
-    let starts_at = parse_local(template.value("starts_at"), &screen.timezone);
-    if starts_at.is_none() {
-        errors.insert(
-            "starts_at".into(),
-            "Enter the local start like 2026-11-25T19:30.".into(),
-        );
-    }
-    let mut prices = Vec::new();
-    for category in &template.categories {
-        let field = format!("price_{}", category.id);
-        match parse_rupees(template.value(&field)) {
-            Some(paise) => prices.push(NewPrice {
-                category_id: category.id,
-                price_paise: paise,
-            }),
-            None => {
-                errors.insert(
-                    field,
-                    format!("Enter the {} price in rupees, like 250.", category.name),
-                );
-            }
-        }
-    }
-    let (Some(movie_id), Some(format), Some(starts_at), true) =
-        (movie_id, format, starts_at, errors.is_empty())
-    else {
+    let Some(new) = template.fields.read(&screen, &mut errors) else {
         return rerender(template, errors);
-    };
-    let new = NewShowtime {
-        movie_id,
-        screen_id: screen.id,
-        starts_at,
-        language: template.value("language").trim().to_owned(),
-        format,
-        prices,
     };
     match showtimes::create_showtime(&state.db, &new, state.clock.now()).await {
         Ok(id) => {
@@ -171,11 +220,12 @@ pub async fn create(
                     "showtime",
                     id,
                     format!(
-                        "movie #{movie_id} on {} at {} ({}, {})",
+                        "movie #{} on {} at {} ({}, {})",
+                        new.movie_id,
                         screen.label,
-                        showtimes::format_in_zone(starts_at, &screen.timezone),
+                        showtimes::format_in_zone(new.starts_at, &screen.timezone),
                         new.language,
-                        format.as_str()
+                        new.format.as_str()
                     ),
                 ),
                 state.clock.unix_now(),
@@ -184,34 +234,21 @@ pub async fn create(
             flash(&session, "success", "The showtime is scheduled.").await;
             Ok(see_other("/admin/showtimes"))
         }
-        Err(ShowtimeError::Invalid(more)) => {
-            errors.extend(more);
+        Err(error) => {
+            field_error(error, &mut errors)?;
             rerender(template, errors)
         }
-        Err(ShowtimeError::Overlap(clash)) => {
-            errors.insert("starts_at".into(), format!("{clash}."));
-            rerender(template, errors)
-        }
-        Err(ShowtimeError::UnknownMovie) => {
-            errors.insert("movie_id".into(), "Choose a movie.".into());
-            rerender(template, errors)
-        }
-        Err(ShowtimeError::UnknownScreen) => {
-            errors.insert("screen_id".into(), "Choose a screen.".into());
-            rerender(template, errors)
-        }
-        Err(ShowtimeError::Database(e)) => Err(e.into()),
     }
 }
 
 fn rerender(mut template: NewShowtimePage, errors: FieldErrors) -> AppResult<Response> {
-    template.errors = errors.into();
+    template.fields.errors = errors.into();
     let html = render(template)?;
     Ok((StatusCode::UNPROCESSABLE_ENTITY, html).into_response())
 }
 
 /// `2026-11-25T19:30` on the wall clock of `timezone`, as a UTC time.
-fn parse_local(text: &str, timezone: &str) -> Option<time::OffsetDateTime> {
+pub fn parse_local(text: &str, timezone: &str) -> Option<time::OffsetDateTime> {
     let (date, clock) = text.trim().split_once('T')?;
     let date = catalogue::parse_date(date)?;
     let (hour, minute) = clock.split_once(':')?;
