@@ -313,3 +313,49 @@ fn production_refuses_to_serve_on_a_schema_older_than_the_binary() {
         "{stderr}"
     );
 }
+
+/// The stored expiry of `user_id`'s only session.
+async fn session_expiry(app: &TestApp, user_id: i64) -> i64 {
+    sqlx::query_scalar("SELECT expires_at FROM sessions WHERE user_id = $1")
+        .bind(user_id)
+        .fetch_one(app.db.reader())
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn browsing_while_logged_in_does_not_rewrite_the_session_until_its_expiry_is_an_hour_stale() {
+    let app = TestApp::spawn().await;
+    let user =
+        common::accounts::create_user(&app, "reader@example.com", "a long enough pass", false)
+            .await;
+    let browser = app.browser();
+    common::accounts::login(&browser, "reader@example.com", "a long enough pass").await;
+    let set_expiry_back = |seconds: i64| {
+        let db = app.db.clone();
+        async move {
+            sqlx::query("UPDATE sessions SET expires_at = expires_at - $1 WHERE user_id = $2")
+                .bind(seconds)
+                .bind(user)
+                .execute(db.writer())
+                .await
+                .unwrap();
+        }
+    };
+
+    // The first page shows (and so removes) the welcome message: a real change, written.
+    assert_eq!(browser.get("/").await.status(), StatusCode::OK);
+    // A few seconds behind: pages load, nothing is written.
+    set_expiry_back(10).await;
+    let before = session_expiry(&app, user).await;
+    for path in ["/", "/movies", "/accounts/profile"] {
+        assert_eq!(browser.get(path).await.status(), StatusCode::OK, "{path}");
+    }
+    assert_eq!(session_expiry(&app, user).await, before);
+
+    // Two hours behind: the next page pushes the expiry forward again.
+    set_expiry_back(7200).await;
+    let stale = session_expiry(&app, user).await;
+    assert_eq!(browser.get("/").await.status(), StatusCode::OK);
+    assert!(session_expiry(&app, user).await >= stale + 7200);
+}

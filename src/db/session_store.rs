@@ -4,6 +4,8 @@
 //! The logged-in user's id is copied into its own column so that every session of a user can
 //! be ended at once (password change, deactivation).
 
+use std::collections::HashMap;
+
 use async_trait::async_trait;
 use tower_sessions::session::{Id, Record};
 use tower_sessions::session_store::{self, SessionStore};
@@ -58,6 +60,36 @@ pub async fn delete_user_sessions(
     Ok(done.rows_affected())
 }
 
+/// How far a session's stored expiry may lag behind the one tower-sessions asks for before
+/// it is written again. Sessions expire after days of inactivity, so an hour is nothing.
+const EXPIRY_REFRESH_SECONDS: i64 = 3600;
+
+impl DbSessionStore {
+    /// Whether `record` is already stored as it is, apart from an expiry less than
+    /// `EXPIRY_REFRESH_SECONDS` older. Expiry on inactivity makes tower-sessions save the
+    /// session after every request; without this check every page a logged-in person
+    /// opens would be a database write, which on SQLite queues behind the bookings.
+    /// A session that is no longer stored (ended elsewhere) is not "unchanged": the write
+    /// goes ahead as before.
+    async fn save_would_change_nothing(&self, record: &Record) -> session_store::Result<bool> {
+        let row: Option<(String, i64)> =
+            sqlx::query_as("SELECT data, expires_at FROM sessions WHERE id = $1")
+                .bind(record.id.to_string())
+                .fetch_optional(self.db.reader())
+                .await
+                .map_err(backend)?;
+        let Some((data, expires_at)) = row else {
+            return Ok(false);
+        };
+        let lag = unix(record.expiry_date) - expires_at;
+        if !(0..EXPIRY_REFRESH_SECONDS).contains(&lag) {
+            return Ok(false);
+        }
+        let stored: Option<HashMap<String, serde_json::Value>> = serde_json::from_str(&data).ok();
+        Ok(stored.as_ref() == Some(&record.data))
+    }
+}
+
 fn backend(error: impl std::fmt::Display) -> session_store::Error {
     session_store::Error::Backend(error.to_string())
 }
@@ -94,6 +126,9 @@ impl SessionStore for DbSessionStore {
     }
 
     async fn save(&self, record: &Record) -> session_store::Result<()> {
+        if self.save_would_change_nothing(record).await? {
+            return Ok(());
+        }
         let data = serde_json::to_string(&record.data)
             .map_err(|e| session_store::Error::Encode(e.to_string()))?;
         sqlx::query(

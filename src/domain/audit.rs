@@ -52,6 +52,20 @@ pub struct Entry {
     pub created_at: OffsetDateTime,
 }
 
+/// `field: before -> after` for each pair that differs, joined by `; `.
+pub fn describe_changes(pairs: &[(&str, String, String)]) -> String {
+    let changed: Vec<String> = pairs
+        .iter()
+        .filter(|(_, before, after)| before != after)
+        .map(|(field, before, after)| format!("{field}: {before} -> {after}"))
+        .collect();
+    if changed.is_empty() {
+        "no change".to_owned()
+    } else {
+        changed.join("; ")
+    }
+}
+
 /// Records `entry` on `conn` (pass the transaction of the change it describes).
 pub async fn record(
     conn: &mut AnyConnection,
@@ -158,4 +172,22 @@ pub async fn list(
             })
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_changed_fields_are_described() {
+        let summary = describe_changes(&[
+            ("name", "Pune".into(), "Pune".into()),
+            ("slug", "poona".into(), "pune".into()),
+        ]);
+        assert_eq!(summary, "slug: poona -> pune");
+        assert_eq!(
+            describe_changes(&[("name", "A".into(), "A".into())]),
+            "no change"
+        );
+    }
 }

@@ -12,7 +12,7 @@ use sqlx::AnyConnection;
 use time::{Date, OffsetDateTime};
 
 use crate::db::{Db, is_unique_violation, unix};
-use crate::domain::audit::{self, NewEntry};
+use crate::domain::audit::{self, NewEntry, describe_changes};
 use crate::domain::catalogue::{
     self, CatalogueError, Certificate, City, NewMovie, check_city, check_theatre, clean_list,
 };
@@ -45,20 +45,6 @@ impl From<CatalogueError> for EditError {
 
 fn refused(field: &str, message: String) -> EditError {
     EditError::Invalid(FieldErrors::from([(field.to_owned(), message)]))
-}
-
-/// `field: before -> after` for each pair that differs, joined by `; `.
-pub fn describe_changes(pairs: &[(&str, String, String)]) -> String {
-    let changed: Vec<String> = pairs
-        .iter()
-        .filter(|(_, before, after)| before != after)
-        .map(|(field, before, after)| format!("{field}: {before} -> {after}"))
-        .collect();
-    if changed.is_empty() {
-        "no change".to_owned()
-    } else {
-        changed.join("; ")
-    }
 }
 
 // ---------------------------------------------------------------------------------------
@@ -506,19 +492,6 @@ async fn record(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn only_changed_fields_are_described() {
-        let summary = describe_changes(&[
-            ("name", "Pune".into(), "Pune".into()),
-            ("slug", "poona".into(), "pune".into()),
-        ]);
-        assert_eq!(summary, "slug: poona -> pune");
-        assert_eq!(
-            describe_changes(&[("name", "A".into(), "A".into())]),
-            "no change"
-        );
-    }
 
     #[test]
     fn an_unknown_city_is_a_field_error_not_a_missing_page() {

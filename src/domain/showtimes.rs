@@ -444,30 +444,21 @@ pub async fn update_showtime(
     let new_prices = price_summary(&mut tx, id).await?;
 
     let timezone: String = before.try_get("timezone")?;
-    let mut changes = Vec::new();
-    let mut compare = |what: &str, old: String, new: String| {
-        if old != new {
-            changes.push(format!("{what}: {old} -> {new}"));
-        }
-    };
-    compare("movie", before.try_get("title")?, title);
-    compare(
-        "starts",
-        format_in_zone(from_unix(before.try_get("starts_at")?), &timezone),
-        format_in_zone(new.starts_at, &timezone),
-    );
-    compare("language", before.try_get("language")?, language.to_owned());
-    compare(
-        "format",
-        before.try_get("format")?,
-        new.format.as_str().to_owned(),
-    );
-    compare("prices", old_prices, new_prices);
-    let summary = if changes.is_empty() {
-        "no change".to_owned()
-    } else {
-        changes.join("; ")
-    };
+    let summary = audit::describe_changes(&[
+        ("movie", before.try_get("title")?, title),
+        (
+            "starts",
+            format_in_zone(from_unix(before.try_get("starts_at")?), &timezone),
+            format_in_zone(new.starts_at, &timezone),
+        ),
+        ("language", before.try_get("language")?, language.to_owned()),
+        (
+            "format",
+            before.try_get("format")?,
+            new.format.as_str().to_owned(),
+        ),
+        ("prices", old_prices, new_prices),
+    ]);
     audit::record(
         &mut tx,
         &NewEntry::new(actor_user_id, "showtime.update", "showtime", id, &summary),
