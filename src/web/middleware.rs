@@ -170,12 +170,20 @@ pub async fn error_pages(request: Request, next: Next) -> Response {
         return response;
     }
     let (mut parts, body) = response.into_parts();
+    let mut status = status;
     let error = match parts.extensions.remove::<ErrorBody>() {
         Some(error) => error,
         None => {
             // A framework rejection: its plain-text body is a safe, useful message for 4xx.
             let text = axum::body::to_bytes(body, 4096).await.unwrap_or_default();
             let text = String::from_utf8_lossy(&text).trim().to_owned();
+            if status == StatusCode::INTERNAL_SERVER_ERROR && text.is_empty() {
+                // Our handlers, the panic catcher and the timeout all answer with a body or
+                // an ErrorBody; an empty 500 is tower-sessions failing to save the session
+                // after the handler ran, i.e. the database out of reach: say 503, retry.
+                status = StatusCode::SERVICE_UNAVAILABLE;
+                parts.status = status;
+            }
             generic_error(status, text)
         }
     };
@@ -312,6 +320,42 @@ mod tests {
             assert_eq!(body.code, "internal_error");
             assert!(!body.message.contains("secret"), "{}", body.message);
         }
+    }
+
+    #[tokio::test]
+    async fn an_empty_500_from_a_failed_session_save_is_told_as_503() {
+        use tower::ServiceExt;
+        let app = axum::Router::new()
+            .route(
+                "/api/v1/x",
+                axum::routing::get(|| async { StatusCode::INTERNAL_SERVER_ERROR }),
+            )
+            .route(
+                "/broken",
+                axum::routing::get(|| async {
+                    AppError::Internal(anyhow::anyhow!("a bug")).into_response()
+                }),
+            )
+            .layer(axum::middleware::from_fn(error_pages));
+        let call = |path: &'static str| {
+            let app = app.clone();
+            async move {
+                app.oneshot(Request::get(path).body(Body::empty()).unwrap())
+                    .await
+                    .unwrap()
+            }
+        };
+        let response = call("/api/v1/x").await;
+        assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+        let body = axum::body::to_bytes(response.into_body(), 4096)
+            .await
+            .unwrap();
+        assert!(String::from_utf8_lossy(&body).contains("\"unavailable\""));
+        // A real failure inside a handler stays a 500.
+        assert_eq!(
+            call("/broken").await.status(),
+            StatusCode::INTERNAL_SERVER_ERROR
+        );
     }
 
     #[test]
