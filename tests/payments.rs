@@ -712,3 +712,48 @@ async fn the_development_gateway_pays_through_the_same_verification() {
     let (_, page) = browser.get_text(&format!("/bookings/{booking}")).await;
     assert!(page.contains("Payment received"));
 }
+
+/// A mail server that accepts connections and then never says a word.
+async fn silent_smtp_server() -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((socket, _)) = listener.accept().await {
+            held.push(socket);
+        }
+    });
+    format!("smtp://127.0.0.1:{port}")
+}
+
+#[tokio::test]
+async fn a_mail_server_that_hangs_does_not_hold_the_customer_coming_back_from_checkout() {
+    let smtp = silent_smtp_server().await;
+    let w = world(&[("EMAIL_BACKEND", "smtp"), ("SMTP_URL", &smtp)]).await;
+    let (visitor, booking) = held_booking(&w, &w.seat_ids[0..1]).await;
+    let (_, order) = open_order(&visitor, &booking).await;
+    let order_id = order["order_id"].as_str().unwrap();
+    let payment = w.fake.pay(order_id);
+    let signature = FakeRazorpay::checkout_signature(order_id, &payment);
+
+    let started = std::time::Instant::now();
+    let (status, body) = verify(&visitor, &booking, order_id, &payment, &signature).await;
+    let waited = started.elapsed();
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["booking"]["status"], "confirmed");
+    assert!(
+        waited < std::time::Duration::from_secs(6),
+        "the answer waited {waited:?} for the mail server"
+    );
+    // The confirmation is still queued for the outbox to retry, not lost.
+    assert_eq!(confirmation_emails(&w.app, &booking).await, 1);
+    let status: String = sqlx::query_scalar(
+        "SELECT o.status FROM email_outbox o JOIN bookings b ON b.id = o.booking_id \
+         WHERE b.public_id = $1 AND o.kind = 'booking_confirmed'",
+    )
+    .bind(&booking)
+    .fetch_one(w.app.db.reader())
+    .await
+    .unwrap();
+    assert_ne!(status, "sent");
+}

@@ -3,6 +3,8 @@
 //! refunds that follow. Glue between the provider (`payments`), the rules (`domain`) and the
 //! mailer; no SQL and no HTTP types here.
 
+use std::time::Duration;
+
 use time::OffsetDateTime;
 
 use crate::domain::bookings::{self, Booking, Status};
@@ -144,11 +146,32 @@ pub async fn complete_checkout(
     if payment.status != "captured" {
         return Err(PaymentError::Processing);
     }
-    match settle(state, &payment).await? {
+    let outcome = record_settlement(state, &payment).await?;
+    follow_up_briefly(state, &outcome).await;
+    match outcome {
         Settlement::Mismatch { .. } => Err(PaymentError::Mismatch),
         _ => bookings::find_by_id(&state.db, booking.id)
             .await?
             .ok_or(PaymentError::Mismatch),
+    }
+}
+
+/// How long the customer coming back from Checkout waits for the email (or refund) that
+/// follows their payment. A healthy mail server answers well within it; a slow one finishes
+/// in the background rather than holding the customer's redirect for its whole timeout.
+const FOLLOW_UP_WAIT: Duration = Duration::from_secs(2);
+
+/// `follow_up` in a task of its own, waited for at most `FOLLOW_UP_WAIT`. Past that the task
+/// carries on; the email and refund are queued in the database either way.
+async fn follow_up_briefly(state: &AppState, outcome: &Settlement) {
+    let background = state.clone();
+    let outcome = outcome.clone();
+    let task = tokio::spawn(async move { follow_up(&background, &outcome).await });
+    if tokio::time::timeout(FOLLOW_UP_WAIT, task).await.is_err() {
+        tracing::warn!(
+            wait_seconds = FOLLOW_UP_WAIT.as_secs(),
+            "the email after a payment is still being sent; the customer was not kept waiting"
+        );
     }
 }
 
