@@ -149,6 +149,15 @@ fn render(template: impl Template) -> AppResult<Response> {
     Ok(Html(template.render()?).into_response())
 }
 
+/// 200 for a fresh form, 422 for one sent back with errors.
+fn form_status(errors: &crate::error::FieldErrors) -> axum::http::StatusCode {
+    if errors.is_empty() {
+        axum::http::StatusCode::OK
+    } else {
+        axum::http::StatusCode::UNPROCESSABLE_ENTITY
+    }
+}
+
 /// A 303 after an action, so that a refresh does not repeat it.
 fn see_other(to: &str) -> Response {
     Redirect::to(to).into_response()

@@ -14,7 +14,9 @@ use serde::Deserialize;
 use tower_sessions::Session;
 
 use super::movie_form::{MovieForm, certificates, movie_from_form};
-use super::{ConfirmPage, PER_PAGE, Pager, confirmed, query_string, render, see_other};
+use super::{
+    ConfirmPage, PER_PAGE, Pager, confirmed, form_status, query_string, render, see_other,
+};
 use crate::domain::audit::{self, Filter, NewEntry};
 use crate::domain::catalogue::{self, CatalogueError, MAX_POSTER_BYTES};
 use crate::domain::catalogue_edit;
@@ -112,11 +114,7 @@ pub(super) async fn movie_page(
         ..Filter::default()
     };
     let audit = super::audit::rows(audit::list(&state.db, &filter, 50, 0).await?);
-    let status = if errors.is_empty() {
-        StatusCode::OK
-    } else {
-        StatusCode::UNPROCESSABLE_ENTITY
-    };
+    let status = form_status(&errors);
     let html = render(MoviePage {
         page,
         movie,

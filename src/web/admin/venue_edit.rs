@@ -6,12 +6,11 @@
 use askama::Template;
 use axum::Form;
 use axum::extract::{Path, State};
-use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use tower_sessions::Session;
 
-use super::{render, see_other};
+use super::{form_status, render, see_other};
 use crate::domain::catalogue::{self, City};
 use crate::domain::catalogue_edit::{self, EditError, TheatreFields};
 use crate::error::{AppError, AppResult, FieldErrors};
@@ -22,15 +21,6 @@ use crate::web::pages::account::FormErrors;
 
 fn parse_id(raw: &str) -> AppResult<i64> {
     raw.parse::<i64>().map_err(|_| AppError::NotFound)
-}
-
-/// 200 for a fresh form, 422 for one sent back with errors.
-fn form_status(errors: &FieldErrors) -> StatusCode {
-    if errors.is_empty() {
-        StatusCode::OK
-    } else {
-        StatusCode::UNPROCESSABLE_ENTITY
-    }
 }
 
 // ---------------------------------------------------------------------------------------

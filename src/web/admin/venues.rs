@@ -5,12 +5,11 @@
 use askama::Template;
 use axum::Form;
 use axum::extract::State;
-use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use tower_sessions::Session;
 
-use super::{render, see_other};
+use super::{form_status, render, see_other};
 use crate::domain::audit::{self, NewEntry};
 use crate::domain::catalogue::{self, CatalogueError, City};
 use crate::domain::venue_admin;
@@ -52,11 +51,7 @@ async fn venues_page(
     form: VenueForm,
     errors: FieldErrors,
 ) -> AppResult<Response> {
-    let status = if errors.is_empty() {
-        StatusCode::OK
-    } else {
-        StatusCode::UNPROCESSABLE_ENTITY
-    };
+    let status = form_status(&errors);
     let html = render(VenuesPage {
         page,
         cities: catalogue::list_cities(&state.db).await?,
