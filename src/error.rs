@@ -87,6 +87,7 @@ impl AppError {
             // 503 rather than 500. Sessions live in the same database, and a store failure
             // (as opposed to a record that does not decode) is the same outage.
             Self::Database(e) if crate::db::is_unavailable(e) => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Database(e) if crate::db::is_unstorable_text(e) => StatusCode::BAD_REQUEST,
             Self::Session(tower_sessions::session::Error::Store(
                 tower_sessions::session_store::Error::Backend(_),
             )) => StatusCode::SERVICE_UNAVAILABLE,
@@ -107,6 +108,7 @@ impl AppError {
             Self::TooManyRequests { .. } => "rate_limited",
             Self::Unavailable(_) => "unavailable",
             _ if self.status() == StatusCode::SERVICE_UNAVAILABLE => "unavailable",
+            _ if self.status() == StatusCode::BAD_REQUEST => "bad_request",
             _ => "internal_error",
         }
     }
@@ -125,6 +127,9 @@ impl AppError {
             Self::Validation { message, .. }
             | Self::Conflict { message, .. }
             | Self::Unprocessable { message, .. } => message.clone(),
+            Self::Database(e) if crate::db::is_unstorable_text(e) => {
+                "What you sent contains a character that cannot be stored (a NUL byte). Please remove it and try again.".into()
+            }
             _ if self.status() == StatusCode::SERVICE_UNAVAILABLE => {
                 "The service is busy or briefly unavailable. Please try again in a moment.".into()
             }

@@ -1248,3 +1248,23 @@ async fn a_movie_is_edited_keeping_its_link_but_not_under_its_scheduled_showtime
         StatusCode::NOT_FOUND
     );
 }
+
+#[tokio::test]
+async fn a_nul_character_in_a_form_is_the_clients_mistake_on_both_engines() {
+    let w = world().await;
+    let show = seed_small_showtime(&w.app).await;
+    let response = w
+        .staff
+        .post_form(
+            &format!("/admin/cities/{}", show.city_id),
+            &[("name", "Pu\0ne"), ("slug", "pune")],
+        )
+        .await;
+    // SQLite stores the text; PostgreSQL refuses it, which must read as a 400, never a 500.
+    let expected = if common::on_postgres() {
+        StatusCode::BAD_REQUEST
+    } else {
+        StatusCode::SEE_OTHER
+    };
+    assert_eq!(response.status(), expected);
+}

@@ -214,6 +214,13 @@ pub fn is_unavailable(error: &sqlx::Error) -> bool {
     }
 }
 
+/// Whether PostgreSQL refused text the client sent because it cannot store it (a NUL
+/// character: SQLSTATE 22021, or 22P05 for one the encoding lacks). SQLite stores such text,
+/// so only PostgreSQL says this; it is the client's mistake, not ours.
+pub fn is_unstorable_text(error: &sqlx::Error) -> bool {
+    matches!(error, sqlx::Error::Database(db) if matches!(db.code().as_deref(), Some("22021" | "22P05")))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
