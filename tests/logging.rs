@@ -5,6 +5,8 @@
 //! own: tracing caches which call sites are enabled per process, and call sites first hit by
 //! other tests running without a subscriber would stay silent here.
 
+#[path = "it/common/mod.rs"]
+#[allow(dead_code)]
 mod common;
 
 use std::sync::{Arc, Mutex};

@@ -2,6 +2,8 @@
 //! binary, because the Sentry client, its panic hook and the tracing subscriber are global
 //! to the process.
 
+#[path = "it/common/mod.rs"]
+#[allow(dead_code)]
 mod common;
 
 use std::net::SocketAddr;

@@ -1,14 +1,12 @@
 //! Razorpay payments against a fake Razorpay on loopback: checkout, signatures, webhooks in
 //! every order, late payments, refunds that happen once, and outages.
 
-mod common;
-
 use std::sync::Arc;
 
-use common::booking::{booking_status, double_booked_seats, hold, logged_in_visitors};
-use common::catalogue::seed_small_showtime;
-use common::razorpay::{FakeRazorpay, KEY_SECRET};
-use common::{Browser, TestApp, location};
+use crate::common::booking::{booking_status, double_booked_seats, hold, logged_in_visitors};
+use crate::common::catalogue::seed_small_showtime;
+use crate::common::razorpay::{FakeRazorpay, KEY_SECRET};
+use crate::common::{Browser, TestApp, location};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
@@ -111,7 +109,7 @@ async fn hold_order_verify_confirms_with_exactly_one_email() {
     let (status, order) = open_order(&visitor, &booking).await;
     assert_eq!(status, StatusCode::OK, "{order}");
     assert_eq!(order["provider"], "razorpay");
-    assert_eq!(order["key_id"], common::razorpay::KEY_ID);
+    assert_eq!(order["key_id"], crate::common::razorpay::KEY_ID);
     assert_eq!(order["currency"], "INR");
     let order_id = order["order_id"].as_str().unwrap();
     let created = &w.fake.orders()[0];
@@ -653,7 +651,7 @@ async fn reconciliation_confirms_a_paid_order_whose_browser_and_webhook_never_ca
 async fn the_development_gateway_pays_through_the_same_verification() {
     let app = TestApp::spawn().await;
     let show = seed_small_showtime(&app).await;
-    common::accounts::create_user(
+    crate::common::accounts::create_user(
         &app,
         "dev@example.com",
         "correct horse battery staple",
@@ -661,7 +659,7 @@ async fn the_development_gateway_pays_through_the_same_verification() {
     )
     .await;
     let browser = app.browser();
-    common::accounts::login(&browser, "dev@example.com", "correct horse battery staple").await;
+    crate::common::accounts::login(&browser, "dev@example.com", "correct horse battery staple").await;
     let (status, body) = hold(&browser, show.showtime_id, &show.seat_ids[0..1]).await;
     assert_eq!(status, StatusCode::CREATED);
     let booking = body["booking"]["id"].as_str().unwrap();
@@ -675,7 +673,7 @@ async fn the_development_gateway_pays_through_the_same_verification() {
         !page.contains("checkout.razorpay.com"),
         "no third-party script in development"
     );
-    let field = |name: &str| common::extract_input(&page, name).unwrap();
+    let field = |name: &str| crate::common::extract_input(&page, name).unwrap();
     let (order, payment, signature) = (
         field("razorpay_order_id"),
         field("razorpay_payment_id"),

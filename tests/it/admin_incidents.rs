@@ -2,13 +2,11 @@
 //! clock: an incident recorded by the payment flow is listed, resolved once with a note and
 //! an audit entry, and a booking confirmed after midnight in India counts as that Indian day.
 
-mod common;
-
-use common::admin::{audit_count, confirmed_booking, follow, scalar, world};
-use common::booking::{booking_status, hold, logged_in_visitors};
-use common::catalogue::seed_small_showtime;
-use common::razorpay::FakeRazorpay;
-use common::{Browser, TestApp};
+use crate::common::admin::{audit_count, confirmed_booking, follow, scalar, world};
+use crate::common::booking::{booking_status, hold, logged_in_visitors};
+use crate::common::catalogue::seed_small_showtime;
+use crate::common::razorpay::FakeRazorpay;
+use crate::common::{Browser, TestApp};
 use moviebooking::domain::pricing::format_rupees;
 use moviebooking::web::admin::PER_PAGE;
 use reqwest::StatusCode;

@@ -3,11 +3,9 @@
 //! (no overlapping showtimes, screen layouts, an idempotent demo seed, and listings that
 //! cost a fixed number of queries).
 
-mod common;
-
-use common::catalogue::{CLASSIC_PAISE, SMALL_LAYOUT, seed_demo, seed_small_showtime};
-use common::query_count::statements_of_get;
-use common::{Browser, TestApp, location};
+use crate::common::catalogue::{CLASSIC_PAISE, SMALL_LAYOUT, seed_demo, seed_small_showtime};
+use crate::common::query_count::statements_of_get;
+use crate::common::{Browser, TestApp, location};
 use moviebooking::domain::catalogue::{self, CatalogueError, Certificate, MovieRef, NewMovie};
 use moviebooking::domain::screens::{self, CategoryDef, CreatedScreen, ScreenError};
 use moviebooking::domain::showtimes::{self, Format, NewPrice, NewShowtime, ShowtimeError};

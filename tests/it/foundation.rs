@@ -1,9 +1,7 @@
 //! The platform every feature stands on: probes, error pages, security headers, CSRF,
 //! sessions in the database, configuration errors, SQLite pragmas and migrations.
 
-mod common;
-
-use common::{Browser, TestApp, TestDatabase, on_postgres};
+use crate::common::{Browser, TestApp, TestDatabase, on_postgres};
 use reqwest::StatusCode;
 
 #[tokio::test]
@@ -327,10 +325,10 @@ async fn session_expiry(app: &TestApp, user_id: i64) -> i64 {
 async fn browsing_while_logged_in_does_not_rewrite_the_session_until_its_expiry_is_an_hour_stale() {
     let app = TestApp::spawn().await;
     let user =
-        common::accounts::create_user(&app, "reader@example.com", "a long enough pass", false)
+        crate::common::accounts::create_user(&app, "reader@example.com", "a long enough pass", false)
             .await;
     let browser = app.browser();
-    common::accounts::login(&browser, "reader@example.com", "a long enough pass").await;
+    crate::common::accounts::login(&browser, "reader@example.com", "a long enough pass").await;
     let set_expiry_back = |seconds: i64| {
         let db = app.db.clone();
         async move {

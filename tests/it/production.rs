@@ -3,8 +3,6 @@
 //! database, shutdown), observability (request ids in JSON logs, no secrets in logs,
 //! `/metrics`), backups, and the `check --deploy` and `backup` commands of the real binary.
 
-mod common;
-
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -12,11 +10,11 @@ use std::time::{Duration, Instant};
 
 use axum::Router;
 use axum::routing::get;
-use common::production::{
+use crate::common::production::{
     PUBLIC_HOST, SECRET_KEY, client, cookie_pair, header, production, production_with, set_cookies,
 };
-use common::sessions::{create_verified_user, logged_in};
-use common::{TestApp, extract_meta, location, on_postgres};
+use crate::common::sessions::{create_verified_user, logged_in};
+use crate::common::{TestApp, extract_meta, location, on_postgres};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
@@ -1171,7 +1169,7 @@ fn the_backup_command_copies_sqlite_never_overwrites_and_points_postgres_to_pg_d
 
 #[test]
 fn the_procfile_starts_commands_the_binary_has() {
-    let procfile = include_str!("../Procfile");
+    let procfile = include_str!("../../Procfile");
     let dir = tempfile::tempdir().unwrap();
     let mut kinds = Vec::new();
     for line in procfile.lines().filter(|l| !l.trim().is_empty()) {

@@ -1,18 +1,16 @@
 //! The staff admin pages: nobody but staff can reach any of them, `create-staff` works from
 //! the real binary, and each page and action does what it says and leaves an audit entry.
 
-mod common;
-
 use std::io::Write;
 use std::process::{Command, Stdio};
 
-use common::accounts::{create_user, login};
-use common::admin::{
+use crate::common::accounts::{create_user, login};
+use crate::common::admin::{
     PASSWORD, audit_count, confirmed_booking, confirmed_booking_on, follow, scalar, world,
 };
-use common::booking::{booking_status, hold, logged_in_visitors};
-use common::catalogue::seed_small_showtime;
-use common::{Browser, TestApp};
+use crate::common::booking::{booking_status, hold, logged_in_visitors};
+use crate::common::catalogue::seed_small_showtime;
+use crate::common::{Browser, TestApp};
 use moviebooking::web::admin::ADMIN_ROUTES;
 use reqwest::StatusCode;
 
@@ -1261,7 +1259,7 @@ async fn a_nul_character_in_a_form_is_the_clients_mistake_on_both_engines() {
         )
         .await;
     // SQLite stores the text; PostgreSQL refuses it, which must read as a 400, never a 500.
-    let expected = if common::on_postgres() {
+    let expected = if crate::common::on_postgres() {
         StatusCode::BAD_REQUEST
     } else {
         StatusCode::SEE_OTHER

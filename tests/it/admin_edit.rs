@@ -3,11 +3,9 @@
 //! would lack its price, and a showtime is edited with the checks of scheduling (not
 //! clashing with itself) until its first booking.
 
-mod common;
-
-use common::admin::{audit_count, follow, scalar, world};
-use common::booking::{another_showtime, hold, logged_in_visitors};
-use common::catalogue::{SMALL_LAYOUT, seed_small_showtime};
+use crate::common::admin::{audit_count, follow, scalar, world};
+use crate::common::booking::{another_showtime, hold, logged_in_visitors};
+use crate::common::catalogue::{SMALL_LAYOUT, seed_small_showtime};
 use reqwest::StatusCode;
 use time::Duration;
 
@@ -17,7 +15,7 @@ fn kolkata(at: time::OffsetDateTime) -> String {
     format!("{}T{:02}:{:02}", local.date(), local.hour(), local.minute())
 }
 
-async fn seat_count(w: &common::admin::World, screen_id: i64) -> i64 {
+async fn seat_count(w: &crate::common::admin::World, screen_id: i64) -> i64 {
     scalar(
         &w.app,
         "SELECT COUNT(*) FROM seats WHERE screen_id = CAST($1 AS INTEGER)",
@@ -26,7 +24,7 @@ async fn seat_count(w: &common::admin::World, screen_id: i64) -> i64 {
     .await
 }
 
-async fn last_summary(w: &common::admin::World, action: &str) -> String {
+async fn last_summary(w: &crate::common::admin::World, action: &str) -> String {
     sqlx::query_scalar("SELECT summary FROM audit_log WHERE action = $1 ORDER BY id DESC LIMIT 1")
         .bind(action)
         .fetch_one(w.app.db.reader())
@@ -38,7 +36,7 @@ const CATEGORIES: &str = "C Classic\nP Prime";
 
 /// Submits the screen edit form with `intent=save`.
 async fn save_screen(
-    w: &common::admin::World,
+    w: &crate::common::admin::World,
     path: &str,
     name: &str,
     categories: &str,
@@ -255,7 +253,7 @@ async fn a_bad_layout_line_is_shown_next_to_the_field_with_the_text_kept() {
 
 /// The fields of the showtime edit form.
 fn showtime_form(
-    show: &common::catalogue::ShowtimeFixture,
+    show: &crate::common::catalogue::ShowtimeFixture,
     starts: &str,
     classic: &str,
 ) -> Vec<(String, String)> {
@@ -273,7 +271,7 @@ fn showtime_form(
 }
 
 async fn post_showtime(
-    w: &common::admin::World,
+    w: &crate::common::admin::World,
     id: i64,
     fields: &[(String, String)],
 ) -> reqwest::Response {
@@ -286,7 +284,7 @@ async fn post_showtime(
         .await
 }
 
-async fn starts_at(w: &common::admin::World, id: i64) -> i64 {
+async fn starts_at(w: &crate::common::admin::World, id: i64) -> i64 {
     scalar(
         &w.app,
         "SELECT starts_at FROM showtimes WHERE id = CAST($1 AS INTEGER)",

@@ -1,13 +1,11 @@
 //! Seat selection and booking: holds that expire, correct prices, and never a double-booked
 //! seat, whatever the timing, over real HTTP on loopback.
 
-mod common;
-
 use std::sync::Arc;
 
-use common::booking::{booking_status, double_booked_seats, hold, logged_in_visitors};
-use common::catalogue::seed_small_showtime;
-use common::{TestApp, extract_input, location};
+use crate::common::booking::{booking_status, double_booked_seats, hold, logged_in_visitors};
+use crate::common::catalogue::seed_small_showtime;
+use crate::common::{TestApp, extract_input, location};
 use reqwest::StatusCode;
 use serde_json::json;
 use tokio::sync::Barrier;
@@ -207,7 +205,7 @@ async fn two_app_processes_on_one_database_still_sell_a_seat_once() {
         let visitor = if i % 2 == 0 {
             visitor
         } else {
-            common::Browser {
+            crate::common::Browser {
                 base_url: other.base_url.clone(),
                 client: visitor.client.clone(),
             }
@@ -276,7 +274,7 @@ async fn holding_again_replaces_the_earlier_hold() {
 async fn one_account_cannot_hold_seats_for_too_many_shows() {
     let app = TestApp::spawn_with(&[("MAX_LIVE_HOLDS_PER_USER", "1")]).await;
     let show = seed_small_showtime(&app).await;
-    let later = common::booking::another_showtime(&app, show.showtime_id).await;
+    let later = crate::common::booking::another_showtime(&app, show.showtime_id).await;
     let visitor = &logged_in_visitors(&app, 1).await[0];
     assert_eq!(
         hold(visitor, show.showtime_id, &show.seat_ids[0..1])
@@ -457,7 +455,7 @@ async fn nobody_reaches_another_users_booking() {
 async fn without_javascript_the_seat_map_is_a_form_that_books() {
     let app = TestApp::spawn().await;
     let show = seed_small_showtime(&app).await;
-    common::accounts::create_user(
+    crate::common::accounts::create_user(
         &app,
         "asha@example.com",
         "correct horse battery staple",
@@ -465,7 +463,7 @@ async fn without_javascript_the_seat_map_is_a_form_that_books() {
     )
     .await;
     let browser = app.browser();
-    common::accounts::login(&browser, "asha@example.com", "correct horse battery staple").await;
+    crate::common::accounts::login(&browser, "asha@example.com", "correct horse battery staple").await;
 
     let (status, page) = browser
         .get_text(&format!("/showtimes/{}/seats", show.showtime_id))
@@ -523,7 +521,7 @@ async fn a_taken_seat_brings_the_map_back_with_a_message_and_the_rest_of_the_sel
     let first = &logged_in_visitors(&app, 1).await[0];
     hold(first, show.showtime_id, &show.seat_ids[0..1]).await;
 
-    common::accounts::create_user(
+    crate::common::accounts::create_user(
         &app,
         "ravi@example.com",
         "correct horse battery staple",
@@ -531,7 +529,7 @@ async fn a_taken_seat_brings_the_map_back_with_a_message_and_the_rest_of_the_sel
     )
     .await;
     let browser = app.browser();
-    common::accounts::login(&browser, "ravi@example.com", "correct horse battery staple").await;
+    crate::common::accounts::login(&browser, "ravi@example.com", "correct horse battery staple").await;
     let token = browser.csrf_token().await;
     let response = browser
         .client
@@ -586,7 +584,7 @@ async fn cancelling_a_pending_booking_frees_its_seats_at_once() {
 async fn my_bookings_list_upcoming_shows_first() {
     let app = TestApp::spawn().await;
     let show = seed_small_showtime(&app).await;
-    let later = common::booking::another_showtime(&app, show.showtime_id).await;
+    let later = crate::common::booking::another_showtime(&app, show.showtime_id).await;
     let visitor = &logged_in_visitors(&app, 1).await[0];
     let (_, later_booking) = hold(visitor, later, &show.seat_ids[0..1]).await;
     let (_, sooner_booking) = hold(visitor, show.showtime_id, &show.seat_ids[0..1]).await;

@@ -3,14 +3,12 @@
 //! password reset and change, throttling, CSRF, and mail through the outbox over the file
 //! backend and a real SMTP conversation on loopback.
 
-mod common;
-
-use common::accounts::{
+use crate::common::accounts::{
     create_user, decode_mail, header, link_in_mail, login, set_cookie, wait_for_mails,
     wait_for_sent,
 };
-use common::smtp_sink::SmtpSink;
-use common::{Browser, TestApp, extract_input, location};
+use crate::common::smtp_sink::SmtpSink;
+use crate::common::{Browser, TestApp, extract_input, location};
 use moviebooking::domain::outbox::{self, NewEmail};
 use reqwest::StatusCode;
 use serde_json::{Value, json};

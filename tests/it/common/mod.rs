@@ -6,8 +6,6 @@
 //! jar, `browser.get("/")`, `browser.post_form(..)` (which carries the CSRF token the way a
 //! page's form does).
 
-#![allow(dead_code)]
-
 pub mod accounts;
 pub mod admin;
 pub mod booking;
