@@ -20,14 +20,14 @@ mod driver;
 #[path = "load/faults.rs"]
 mod faults;
 #[allow(dead_code)]
-#[path = "../tests/common/razorpay.rs"]
+#[path = "../tests/it/common/razorpay.rs"]
 mod razorpay;
 #[path = "load/report.rs"]
 mod report;
 #[path = "load/server.rs"]
 mod server;
 #[allow(dead_code)]
-#[path = "../tests/common/smtp_sink.rs"]
+#[path = "../tests/it/common/smtp_sink.rs"]
 mod smtp_sink;
 mod support;
 

@@ -60,6 +60,9 @@ pub struct BookingRules {
     pub cancellation_cutoff_hours: i64,
     /// How many live holds (pending bookings) one account may have across showtimes.
     pub max_live_holds_per_user: i64,
+    /// After a hold runs out unpaid, how long its account must wait before holding those
+    /// seats again (other customers may take them at once).
+    pub rehold_cooldown: Duration,
 }
 
 /// The whole configuration of one process.
@@ -83,7 +86,8 @@ pub struct Config {
     pub cors_allowed_origins: Vec<String>,
     pub metrics_token: Option<Secret>,
     pub sentry_dsn: Option<String>,
-    /// How many proxies stand in front of the app and append to `X-Forwarded-For`.
+    /// How many proxies stand in front of the app and append to `X-Forwarded-For`; also
+    /// whether a proxy's `X-Request-Id` is trusted (only when above 0).
     pub trusted_proxy_hops: usize,
     /// Operators must say so explicitly to run production on SQLite.
     pub allow_sqlite_in_production: bool,
@@ -389,6 +393,12 @@ impl Config {
                 3i64,
                 "a whole number of holds",
             )?,
+            rehold_cooldown: Duration::from_secs(parse_or(
+                "REHOLD_COOLDOWN_SECONDS",
+                get("REHOLD_COOLDOWN_SECONDS"),
+                120u64,
+                "a number of seconds (0 turns the cool-down off)",
+            )?),
         };
         if booking.max_seats_per_booking == 0 {
             return Err(ConfigError::new("MAX_SEATS_PER_BOOKING", "0", "at least 1"));
@@ -429,10 +439,12 @@ impl Config {
                 }
                 dsn => dsn.map(str::to_owned),
             },
+            // Unset trusts no proxy: the peer address is the client. Production refuses to
+            // serve until it is set explicitly (`check --deploy`, MB-E070).
             trusted_proxy_hops: parse_or(
                 "TRUSTED_PROXY_HOPS",
                 get("TRUSTED_PROXY_HOPS"),
-                if production { 1usize } else { 0 },
+                0usize,
                 "the number of proxies in front of the app (0 when none)",
             )?,
             allow_sqlite_in_production: parse_bool(

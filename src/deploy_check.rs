@@ -67,6 +67,11 @@ pub const CHECKS: &[(&str, Severity, &str)] = &[
         Severity::Error,
         "SECRET_KEY is a known placeholder",
     ),
+    (
+        "MB-E006",
+        Severity::Error,
+        "SECRET_KEY is predictable (repeats, runs: low estimated entropy)",
+    ),
     ("MB-E010", Severity::Error, "ALLOWED_HOSTS is empty"),
     ("MB-E011", Severity::Error, "ALLOWED_HOSTS contains `*`"),
     (
@@ -102,6 +107,11 @@ pub const CHECKS: &[(&str, Severity, &str)] = &[
         "RAZORPAY_WEBHOOK_SECRET equals RAZORPAY_KEY_SECRET",
     ),
     (
+        "MB-E034",
+        Severity::Error,
+        "RAZORPAY_API_BASE is not https://api.razorpay.com",
+    ),
+    (
         "MB-E040",
         Severity::Error,
         "SQLite in production without ALLOW_SQLITE_IN_PRODUCTION",
@@ -125,14 +135,24 @@ pub const CHECKS: &[(&str, Severity, &str)] = &[
         "SENTRY_DSN is not set (errors are only logged)",
     ),
     (
+        "MB-E070",
+        Severity::Error,
+        "TRUSTED_PROXY_HOPS is not set explicitly",
+    ),
+    (
         "MB-W070",
         Severity::Warning,
-        "TRUSTED_PROXY_HOPS is unset or 0",
+        "TRUSTED_PROXY_HOPS is 0 (right only when clients connect directly)",
     ),
     (
         "MB-E080",
         Severity::Error,
         "rate limits are off (RATE_LIMITS)",
+    ),
+    (
+        "MB-E081",
+        Severity::Error,
+        "BODY_LIMIT_BYTES is above 10 MB",
     ),
     ("MB-W090", Severity::Warning, "METRICS_TOKEN is not set"),
     (
@@ -149,6 +169,11 @@ pub const CHECKS: &[(&str, Severity, &str)] = &[
         "MB-W101",
         Severity::Warning,
         "a CORS origin is not an https origin",
+    ),
+    (
+        "MB-W110",
+        Severity::Warning,
+        "DEPLOY_CHECK_WAIVE lets serve start despite errors",
     ),
 ];
 
@@ -248,6 +273,60 @@ const PLACEHOLDERS: &[&str] = &[
 ];
 
 const ONE_DAY: u64 = 86_400;
+/// The largest request body production should accept.
+const BODY_LIMIT_MAX: u64 = 10 * 1024 * 1024;
+/// The least estimated entropy of a production SECRET_KEY, in bits.
+const SECRET_MIN_BITS: f64 = 128.0;
+/// The variable that lists deploy-check errors `serve` starts despite.
+pub const WAIVE_VARIABLE: &str = "DEPLOY_CHECK_WAIVE";
+
+/// The ids listed in `DEPLOY_CHECK_WAIVE` (comma-separated, e.g. `MB-E012,MB-E020`).
+pub fn waived_ids(vars: &HashMap<String, String>) -> BTreeSet<String> {
+    vars.get(WAIVE_VARIABLE)
+        .map(|list| {
+            list.split(',')
+                .map(|id| id.trim().to_ascii_uppercase())
+                .filter(|id| !id.is_empty())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Whether a Razorpay API base is Razorpay's own, over HTTPS.
+fn is_razorpay_api(base: &str) -> bool {
+    Url::parse(base).is_ok_and(|url| {
+        url.scheme() == "https"
+            && url.host_str() == Some("api.razorpay.com")
+            && url.port().is_none()
+            && url.username().is_empty()
+    })
+}
+
+/// A rough lower estimate of a key's entropy in bits, in the spirit of zxcvbn: each
+/// character that a guesser could predict (it repeats the one before, continues an
+/// ascending or descending run, or completes a four-character block seen earlier in the
+/// key) adds nothing; every other one adds log2 of the number of distinct characters
+/// used. A random 64-character hex key scores about 200 bits; `0123456789abcdef` four
+/// times over scores 12.
+pub fn estimated_entropy_bits(key: &str) -> f64 {
+    let chars: Vec<char> = key.chars().collect();
+    let distinct = chars.iter().collect::<BTreeSet<_>>().len();
+    if distinct < 2 {
+        return 0.0;
+    }
+    let per_char = (distinct as f64).log2();
+    let mut blocks_seen: BTreeSet<&[char]> = BTreeSet::new();
+    let mut unpredictable = 0usize;
+    for i in 0..chars.len() {
+        let repeat_or_run = i > 0 && (chars[i] as i64 - chars[i - 1] as i64).abs() <= 1;
+        let seen_block = i >= 3 && !blocks_seen.insert(&chars[i - 3..=i]);
+        if !(repeat_or_run || seen_block) {
+            unpredictable += 1;
+        }
+    }
+    unpredictable as f64 * per_char
+}
+
 const SECRET_MIN: usize = 64;
 const METRICS_TOKEN_MIN: usize = 32;
 
@@ -294,6 +373,16 @@ pub fn audit(vars: &HashMap<String, String>) -> Report {
         get("RAZORPAY_WEBHOOK_SECRET"),
         &mut out,
     );
+    if let Some(base) = get("RAZORPAY_API_BASE")
+        && !is_razorpay_api(base)
+    {
+        out.add(
+            "MB-E034",
+            "RAZORPAY_API_BASE",
+            format!("RAZORPAY_API_BASE is {:?}: the key secret would be sent to that server with every order and refund.", redact_url(base)),
+            "Unset RAZORPAY_API_BASE (https://api.razorpay.com/v1); it is for tests against a fake gateway only.",
+        );
+    }
     check_database(
         get("DATABASE_URL").unwrap_or("sqlite://moviebooking.db"),
         get("ALLOW_SQLITE_IN_PRODUCTION"),
@@ -313,16 +402,16 @@ pub fn audit(vars: &HashMap<String, String>) -> Report {
 
     match get("TRUSTED_PROXY_HOPS").map(str::parse::<usize>) {
         None => out.add(
-            "MB-W070",
+            "MB-E070",
             "TRUSTED_PROXY_HOPS",
-            "TRUSTED_PROXY_HOPS is not set; production assumes 1. Too few hops key rate limits on the proxy's address, too many let clients forge theirs.".into(),
-            "Set TRUSTED_PROXY_HOPS to the number of proxies that append to X-Forwarded-For (1 on Heroku and Railway; add one per CDN).",
+            "TRUSTED_PROXY_HOPS is not set. Rate limits, login throttling and logs key on the client's address, which depends on how many proxies append to X-Forwarded-For: trusting one that is not there lets every client forge its address, trusting none behind a router gives everyone the router's.".into(),
+            "Set it explicitly: TRUSTED_PROXY_HOPS=1 on Heroku and Railway (their router appends one entry; add one per CDN or load balancer in front), TRUSTED_PROXY_HOPS=0 when clients connect straight to the app.",
         ),
         Some(Ok(0)) => out.add(
             "MB-W070",
             "TRUSTED_PROXY_HOPS",
-            "TRUSTED_PROXY_HOPS=0 behind a platform router: every client gets the router's address, so rate limits would lock everyone out together.".into(),
-            "Set TRUSTED_PROXY_HOPS=1 on Heroku and Railway (one more per CDN in front).",
+            "TRUSTED_PROXY_HOPS=0: right when clients connect straight to the app; behind a platform router every client would get the router's address, so rate limits would lock everyone out together.".into(),
+            "Keep 0 only without a proxy; set TRUSTED_PROXY_HOPS=1 on Heroku and Railway (one more per CDN in front).",
         ),
         _ => {}
     }
@@ -359,6 +448,26 @@ pub fn audit(vars: &HashMap<String, String>) -> Report {
     }
 
     check_cors(get("CORS_ALLOWED_ORIGINS"), &mut out);
+
+    if let Some(Ok(bytes)) = get("BODY_LIMIT_BYTES").map(str::parse::<u64>)
+        && bytes > BODY_LIMIT_MAX
+    {
+        out.add(
+            "MB-E081",
+            "BODY_LIMIT_BYTES",
+            format!("BODY_LIMIT_BYTES={bytes}: requests that large let a few clients exhaust memory; the largest thing anyone uploads is a 2 MB poster."),
+            "Unset BODY_LIMIT_BYTES (3 MB) or keep it at most 10485760 (10 MB).",
+        );
+    }
+
+    if let Some(ids) = get(WAIVE_VARIABLE) {
+        out.add(
+            "MB-W110",
+            WAIVE_VARIABLE,
+            format!("{WAIVE_VARIABLE}={ids}: `serve` starts in production despite these errors."),
+            "Fix the waived settings and unset DEPLOY_CHECK_WAIVE; it is meant for a staging copy, never for the live site.",
+        );
+    }
 
     // Whatever else `Config` refuses, one finding per refused setting.
     for error in refused_settings(vars) {
@@ -401,6 +510,15 @@ fn check_secret_key(key: Option<&str>, out: &mut Findings) {
             "MB-E004",
             "SECRET_KEY",
             format!("SECRET_KEY uses only {distinct} distinct characters, so it is easy to guess."),
+            fix,
+        );
+    }
+    let bits = estimated_entropy_bits(key);
+    if distinct >= 5 && bits < SECRET_MIN_BITS {
+        out.add(
+            "MB-E006",
+            "SECRET_KEY",
+            format!("SECRET_KEY is predictable: its repeats and runs leave an estimated {bits:.0} bits of entropy, fewer than {SECRET_MIN_BITS:.0}."),
             fix,
         );
     }
@@ -693,6 +811,7 @@ fn stand_ins(name: &str) -> &'static [(&'static str, Option<&'static str>)] {
         "PAYMENT_WINDOW_SECONDS" => &[("PAYMENT_WINDOW_SECONDS", None)],
         "CANCELLATION_CUTOFF_HOURS" => &[("CANCELLATION_CUTOFF_HOURS", None)],
         "MAX_LIVE_HOLDS_PER_USER" => &[("MAX_LIVE_HOLDS_PER_USER", None)],
+        "REHOLD_COOLDOWN_SECONDS" => &[("REHOLD_COOLDOWN_SECONDS", None)],
         "HSTS_SECONDS" => &[("HSTS_SECONDS", None)],
         "SENTRY_DSN" => &[("SENTRY_DSN", None)],
         "TRUSTED_PROXY_HOPS" => &[("TRUSTED_PROXY_HOPS", None)],
@@ -779,14 +898,96 @@ mod tests {
     }
 
     #[test]
+    fn a_patterned_secret_key_is_caught_by_its_estimated_entropy() {
+        let patterned = "0123456789abcdef".repeat(4);
+        assert!(estimated_entropy_bits(&patterned) < 20.0);
+        assert_finds(&[("SECRET_KEY", Some(&patterned))], "MB-E006");
+        assert_finds(&[("SECRET_KEY", Some(&"a1b2c3d4e5".repeat(7)))], "MB-E006");
+        assert_finds(
+            &[("SECRET_KEY", Some(&"abcdefghijklmnopqrstuvwxyz".repeat(3)))],
+            "MB-E006",
+        );
+        // Random keys as the fix suggests (openssl rand -hex 32) pass with room to spare.
+        for random in [
+            "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
+            "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
+            "2c26b46b68ffc68ff99b453c1d30413413422d706483bfa0f98a5e886266e7ae",
+        ] {
+            let bits = estimated_entropy_bits(random);
+            assert!(bits > 160.0, "{random}: {bits}");
+            assert!(
+                !with(&[("SECRET_KEY", Some(random))])
+                    .ids()
+                    .contains(&"MB-E006")
+            );
+        }
+        // One repeated character is already MB-E004; it is not reported twice.
+        let report = with(&[("SECRET_KEY", Some(&"x".repeat(80)))]);
+        assert!(report.ids().contains(&"MB-E004") && !report.ids().contains(&"MB-E006"));
+    }
+
+    #[test]
+    fn only_razorpay_itself_may_be_the_payment_api() {
+        assert!(
+            with(&[("RAZORPAY_API_BASE", Some("https://api.razorpay.com/v1"))])
+                .findings
+                .is_empty()
+        );
+        for base in [
+            "http://api.razorpay.com/v1",
+            "https://api.razorpay.com.evil.example/v1",
+            "https://127.0.0.1:9000/v1",
+            "https://api.razorpay.com:8443/v1",
+            "https://user@api.razorpay.com/v1",
+        ] {
+            assert_finds(&[("RAZORPAY_API_BASE", Some(base))], "MB-E034");
+        }
+    }
+
+    #[test]
+    fn a_body_limit_beyond_ten_megabytes_is_an_error() {
+        assert!(
+            with(&[("BODY_LIMIT_BYTES", Some("10485760"))])
+                .findings
+                .is_empty()
+        );
+        assert_finds(&[("BODY_LIMIT_BYTES", Some("10485761"))], "MB-E081");
+    }
+
+    #[test]
+    fn trusted_proxy_hops_must_be_said_explicitly() {
+        let report = with(&[("TRUSTED_PROXY_HOPS", None)]);
+        assert!(report.has_errors());
+        assert_finds(&[("TRUSTED_PROXY_HOPS", None)], "MB-E070");
+        let finding = report.findings.iter().find(|f| f.id == "MB-E070").unwrap();
+        assert!(finding.fix.contains("Heroku") && finding.fix.contains("TRUSTED_PROXY_HOPS=0"));
+        let direct = with(&[("TRUSTED_PROXY_HOPS", Some("0"))]);
+        assert!(!direct.has_errors(), "0 is a valid answer: {direct}");
+        assert_eq!(direct.ids(), ["MB-W070"]);
+    }
+
+    #[test]
+    fn waived_ids_are_listed_and_warned_about() {
+        let mut vars = good();
+        vars.insert(WAIVE_VARIABLE.into(), " mb-e012, MB-E020 ,".into());
+        assert_eq!(
+            waived_ids(&vars).into_iter().collect::<Vec<_>>(),
+            ["MB-E012", "MB-E020"]
+        );
+        assert_eq!(audit(&vars).ids(), ["MB-W110"]);
+    }
+
+    #[test]
     fn weak_secret_keys_are_errors() {
         assert_finds(&[("SECRET_KEY", None)], "MB-E002");
         assert_finds(&[("SECRET_KEY", Some("short-but-random-Zx81"))], "MB-E003");
         assert_finds(&[("SECRET_KEY", Some(&"ab".repeat(40)))], "MB-E004");
         assert_finds(&[("SECRET_KEY", Some("changeme"))], "MB-E005");
         assert_finds(&[("SECRET_KEY", Some("secret"))], "MB-E005");
-        let long_placeholder = format!("changeme-{}", "q1w2e3r4t5".repeat(7));
-        let report = with(&[("SECRET_KEY", Some(&long_placeholder))]);
+        // A placeholder in front of an otherwise random tail is still only a placeholder.
+        let long_placeholder =
+            "changeme-2c26b46b68ffc68ff99b453c1d30413413422d706483bfa0f98a5e886266e7ae";
+        let report = with(&[("SECRET_KEY", Some(long_placeholder))]);
         assert_eq!(report.ids(), ["MB-E005"], "{report}");
     }
 
@@ -913,7 +1114,7 @@ mod tests {
     #[test]
     fn observability_and_proxy_settings_are_warnings() {
         assert_finds(&[("SENTRY_DSN", None)], "MB-W060");
-        assert_finds(&[("TRUSTED_PROXY_HOPS", None)], "MB-W070");
+        // Unset is an error since issue #15 (`trusted_proxy_hops_must_be_said_explicitly`).
         assert_finds(&[("TRUSTED_PROXY_HOPS", Some("0"))], "MB-W070");
         assert_finds(&[("METRICS_TOKEN", None)], "MB-W090");
         assert_finds(&[("METRICS_TOKEN", Some("abc123"))], "MB-W091");
@@ -973,7 +1174,7 @@ mod tests {
         let report = audit(&HashMap::new());
         for id in [
             "MB-E001", "MB-E002", "MB-E010", "MB-E012", "MB-E030", "MB-E032", "MB-E040", "MB-E051",
-            "MB-W060", "MB-W070", "MB-W090",
+            "MB-W060", "MB-E070", "MB-W090",
         ] {
             assert!(report.ids().contains(&id), "{id} missing from:\n{report}");
         }

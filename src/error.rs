@@ -28,6 +28,9 @@ pub enum AppError {
     Unauthorized,
     #[error("{0}")]
     Forbidden(String),
+    /// A body in a format the route does not take (JSON sent to a form route, say).
+    #[error("{0}")]
+    UnsupportedMediaType(String),
     #[error("{message}")]
     Conflict {
         code: &'static str,
@@ -80,6 +83,7 @@ impl AppError {
             }
             Self::Unauthorized => StatusCode::UNAUTHORIZED,
             Self::Forbidden(_) => StatusCode::FORBIDDEN,
+            Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::Conflict { .. } => StatusCode::CONFLICT,
             Self::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
@@ -104,6 +108,7 @@ impl AppError {
             Self::Validation { .. } => "validation_failed",
             Self::Unauthorized => "unauthorized",
             Self::Forbidden(_) => "forbidden",
+            Self::UnsupportedMediaType(_) => "unsupported_media_type",
             Self::Conflict { code, .. } | Self::Unprocessable { code, .. } => code,
             Self::TooManyRequests { .. } => "rate_limited",
             Self::Unavailable(_) => "unavailable",
@@ -123,7 +128,10 @@ impl AppError {
             } => format!(
                 "Too many attempts. Please wait {retry_after_seconds} seconds and try again."
             ),
-            Self::BadRequest(m) | Self::Forbidden(m) | Self::Unavailable(m) => m.clone(),
+            Self::BadRequest(m)
+            | Self::Forbidden(m)
+            | Self::UnsupportedMediaType(m)
+            | Self::Unavailable(m) => m.clone(),
             Self::Validation { message, .. }
             | Self::Conflict { message, .. }
             | Self::Unprocessable { message, .. } => message.clone(),
@@ -177,6 +185,14 @@ impl From<crate::domain::bookings::HoldError> for AppError {
                 code: "seats_unavailable",
                 message,
                 details: Some(serde_json::json!({ "seat_ids": ids })),
+            },
+            E::CoolingDown { seat_ids, seconds } => AppError::Conflict {
+                code: "rehold_cooldown",
+                message,
+                details: Some(serde_json::json!({
+                    "seat_ids": seat_ids,
+                    "retry_after_seconds": seconds,
+                })),
             },
             E::TooManyHolds { .. } => AppError::Conflict {
                 code: "too_many_holds",

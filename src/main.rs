@@ -120,6 +120,39 @@ fn main() -> ExitCode {
     }
 }
 
+/// Production serves only on settings that pass `check --deploy`: every error is printed
+/// with its id and fix, and the process does not start. Ids listed in `DEPLOY_CHECK_WAIVE`
+/// are started with all the same, each logged as a warning (see DEPLOYMENT_CHECKLIST.md).
+fn refuse_unsafe_production_settings() -> Result<(), Failure> {
+    use moviebooking::deploy_check::{self, Severity};
+    let vars = moviebooking::config::environment();
+    let report = deploy_check::audit(&vars);
+    let waived = deploy_check::waived_ids(&vars);
+    let (accepted, refused): (Vec<_>, Vec<_>) = report
+        .findings
+        .iter()
+        .filter(|f| f.severity == Severity::Error)
+        .partition(|f| waived.contains(f.id));
+    for finding in &accepted {
+        tracing::warn!(id = finding.id, setting = finding.setting, problem = %finding.problem, "starting despite a deploy-check error (waived by DEPLOY_CHECK_WAIVE)");
+    }
+    if refused.is_empty() {
+        return Ok(());
+    }
+    let mut message = format!(
+        "refusing to serve in production: `check --deploy` found {} error(s)\n",
+        refused.len()
+    );
+    for finding in refused {
+        message.push_str(&format!(
+            "  {} {}: {}\n      fix: {}\n",
+            finding.id, finding.setting, finding.problem, finding.fix
+        ));
+    }
+    message.push_str("run `moviebooking check --deploy` for the whole report");
+    Err(Failure(message))
+}
+
 /// `check [--deploy]`: never stops at the first problem, and never needs the database.
 fn check(deploy: bool) -> ExitCode {
     let vars = moviebooking::config::environment();
@@ -270,6 +303,7 @@ async fn ensure_schema(config: &Config, db: &Db) -> Result<(), Failure> {
         SchemaStatus::Current => Ok(()),
         SchemaStatus::Behind { .. } if !config.is_production() => migrate::run(db)
             .await
+            .map(|_| ())
             .map_err(|e| Failure(format!("migration failed: {e}"))),
         SchemaStatus::Behind { pending } => Err(Failure(format!(
             "the database schema is behind this release ({} migration(s) pending); run `moviebooking migrate` first",
@@ -278,12 +312,20 @@ async fn ensure_schema(config: &Config, db: &Db) -> Result<(), Failure> {
     }
 }
 
+/// `migrate`: the release phase. Prints each migration as it is applied, so the deploy log
+/// says what ran, then a summary.
 async fn migrate_command(config: Config) -> Result<(), Failure> {
     let db = open_db(&config).await?;
-    migrate::run(&db)
+    let applied = migrate::run(&db)
         .await
         .map_err(|e| Failure(format!("migration failed: {e}")))?;
-    println!("database schema is up to date");
+    for migration in &applied {
+        println!("applied migration {migration}");
+    }
+    match applied.len() {
+        0 => println!("database schema is up to date (no migration pending)"),
+        n => println!("database schema is up to date ({n} migration(s) applied)"),
+    }
     Ok(())
 }
 
@@ -353,22 +395,20 @@ async fn send_test_email_command(config: Config, to: &str) -> Result<(), Failure
 }
 
 async fn serve(config: Config) -> Result<(), Failure> {
-    if config.is_production()
-        && config.database_url.starts_with("sqlite:")
-        && !config.allow_sqlite_in_production
-    {
-        return Err(Failure(
-            "refusing to serve production from SQLite: set DATABASE_URL to PostgreSQL, or ALLOW_SQLITE_IN_PRODUCTION=true for a single process on a persistent disk (see `moviebooking check --deploy`)".into(),
-        ));
+    if config.is_production() {
+        refuse_unsafe_production_settings()?;
     }
     let db = open_db(&config).await?;
     match migrate::status(&db).await? {
         SchemaStatus::Current => {}
         SchemaStatus::Behind { pending } if !config.is_production() => {
             tracing::info!(?pending, "applying pending migrations (development)");
-            migrate::run(&db)
+            for migration in migrate::run(&db)
                 .await
-                .map_err(|e| Failure(format!("migration failed: {e}")))?;
+                .map_err(|e| Failure(format!("migration failed: {e}")))?
+            {
+                tracing::info!(%migration, "applied migration");
+            }
         }
         SchemaStatus::Behind { pending } => {
             return Err(Failure(format!(

@@ -18,9 +18,36 @@ fn migrator(engine: Engine) -> &'static Migrator {
     }
 }
 
-/// Applies every pending migration.
-pub async fn run(db: &Db) -> Result<(), sqlx::migrate::MigrateError> {
-    migrator(db.engine()).run(db.writer()).await
+/// One migration that `run` applied.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Applied {
+    pub version: i64,
+    pub description: String,
+}
+
+impl std::fmt::Display for Applied {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{:04} {}", self.version, self.description)
+    }
+}
+
+/// Applies every pending migration and says which ones it applied, in order, so that the
+/// release phase's log shows what ran.
+pub async fn run(db: &Db) -> Result<Vec<Applied>, sqlx::migrate::MigrateError> {
+    let pending = match status(db).await? {
+        SchemaStatus::Current => Vec::new(),
+        SchemaStatus::Behind { pending } => pending,
+    };
+    let migrator = migrator(db.engine());
+    migrator.run(db.writer()).await?;
+    Ok(migrator
+        .iter()
+        .filter(|m| pending.contains(&m.version) && !m.migration_type.is_down_migration())
+        .map(|m| Applied {
+            version: m.version,
+            description: m.description.to_string(),
+        })
+        .collect())
 }
 
 /// How the database's schema compares with the migrations built into this binary.

@@ -12,10 +12,10 @@
 use crate::config::Config;
 use crate::db::Db;
 use crate::db::session_store;
-use crate::domain::outbox;
 use crate::domain::passwords::{self, HashError};
 use crate::domain::tokens::{hash_token, random_token};
 use crate::domain::users::{self, User};
+use crate::domain::{mail_quota, outbox};
 use crate::email::messages::{self, Recipient};
 use crate::error::FieldErrors;
 
@@ -162,9 +162,24 @@ pub async fn register(
             messages::duplicate_registration(config, to)?
         }
     };
-    let id = outbox::enqueue(&mut tx, &message, now).await?;
+    let id = enqueue_within_quota(&mut tx, &email, &message, now).await?;
     tx.commit().await?;
     Ok(id.into_iter().collect())
+}
+
+/// Queues an account email unless its recipient's hourly budget is spent (see
+/// `mail_quota`); the caller answers the same either way.
+async fn enqueue_within_quota(
+    conn: &mut sqlx::AnyConnection,
+    address: &str,
+    message: &outbox::NewEmail,
+    now: i64,
+) -> Result<Option<i64>, sqlx::Error> {
+    if !mail_quota::take(conn, address, now).await? {
+        tracing::warn!(kind = %message.kind, "account email not sent: its recipient had {} this hour already", mail_quota::PER_HOUR);
+        return Ok(None);
+    }
+    outbox::enqueue(conn, message, now).await
 }
 
 /// What following a verification link did.
@@ -226,7 +241,7 @@ pub async fn resend_verification(
         email: &user.email,
     };
     let message = messages::verify_email(config, to, &token, VERIFY_TOKEN_HOURS)?;
-    let id = outbox::enqueue(&mut tx, &message, now).await?;
+    let id = enqueue_within_quota(&mut tx, &user.email, &message, now).await?;
     tx.commit().await?;
     Ok(id.into_iter().collect())
 }
@@ -364,7 +379,7 @@ pub async fn request_password_reset(
         email: &user.email,
     };
     let message = messages::password_reset(config, to, &token, RESET_TOKEN_MINUTES)?;
-    let id = outbox::enqueue(&mut tx, &message, now).await?;
+    let id = enqueue_within_quota(&mut tx, &user.email, &message, now).await?;
     tx.commit().await?;
     Ok(id.into_iter().collect())
 }
@@ -481,5 +496,6 @@ pub async fn purge_old_records(db: &Db, now: i64) -> Result<u64, sqlx::Error> {
         .bind(now - 7 * 24 * 3600)
         .execute(db.writer())
         .await?;
-    Ok(attempts.rows_affected() + tokens.rows_affected())
+    let quotas = mail_quota::purge_finished(db, now).await?;
+    Ok(attempts.rows_affected() + tokens.rows_affected() + quotas)
 }

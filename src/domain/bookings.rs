@@ -20,7 +20,7 @@ use crate::config::BookingRules;
 use crate::db::{Db, Tx, from_unix, is_retryable, is_unique_violation, placeholders, unix};
 use crate::domain::pricing::{self, Amount};
 use crate::domain::showtimes::{self, ShowtimeDetail};
-use crate::domain::tokens::random_token;
+use crate::domain::tokens::{is_token_shaped, random_token};
 
 /// Where a booking is in its life.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -153,6 +153,10 @@ pub enum HoldError {
     TooManyHolds { max: i64 },
     #[error("Another request for your seats is in progress. Please try again.")]
     Busy,
+    #[error(
+        "Your hold on some of these seats ran out a moment ago. You can hold them again in {seconds} seconds; any other free seat can be held now."
+    )]
+    CoolingDown { seat_ids: Vec<i64>, seconds: i64 },
     #[error("database error: {0}")]
     Database(#[from] sqlx::Error),
 }
@@ -191,6 +195,9 @@ struct PricedSeat {
     kind: String,
     price_paise: Option<i64>,
 }
+
+/// Public references are `random_token(22)`; anything longer is not one of ours.
+const PUBLIC_ID_MAX_LEN: usize = 64;
 
 const CODE_ALPHABET: &[u8] = b"ABCDEFGHJKLMNPQRSTUVWXYZ23456789";
 
@@ -250,17 +257,17 @@ pub async fn hold(
         return Err(HoldError::BlockedSeats(blocked));
     }
     let prices: Vec<i64> = seats.iter().filter_map(|s| s.price_paise).collect();
-    let amount = pricing::price(&prices, rules.convenience_fee_paise, rules.fee_gst_percent);
-    let expires_at = now + rules.hold_ttl;
+    let request = ClaimRequest {
+        user_id,
+        showtime: &showtime,
+        seats: &seats,
+        amount: pricing::price(&prices, rules.convenience_fee_paise, rules.fee_gst_percent),
+    };
 
     let mut attempt = 0;
     let booking_id = loop {
         attempt += 1;
-        match claim(
-            db, rules, now, expires_at, user_id, &showtime, &seats, amount,
-        )
-        .await
-        {
+        match claim(db, rules, now, &request).await {
             Err(HoldError::Database(error)) if is_retryable(&error) && attempt < 4 => continue,
             other => break other?,
         }
@@ -270,18 +277,35 @@ pub async fn hold(
         .ok_or(HoldError::ShowtimeNotFound)
 }
 
+/// What one hold asks for, priced and checked against the screen.
+struct ClaimRequest<'a> {
+    user_id: i64,
+    showtime: &'a ShowtimeDetail,
+    seats: &'a [PricedSeat],
+    amount: Amount,
+}
+
 /// The transaction of a hold. Returns the new booking's id.
-#[allow(clippy::too_many_arguments)]
+///
+/// Holding again is how a moviegoer changes seats, so it replaces their earlier hold for
+/// the showtime; but it never restarts the clock. The new hold keeps the expiry (and the
+/// one payment extension) of the live hold it replaces, or of one they cancelled whose
+/// time has not run out, so no account can keep seats off sale by holding them again and
+/// again. Once a hold has run out unpaid, the same account must wait
+/// `rules.rehold_cooldown` before holding any of its seats again; everyone else may take
+/// them at once.
 async fn claim(
     db: &Db,
     rules: &BookingRules,
     now: OffsetDateTime,
-    expires_at: OffsetDateTime,
-    user_id: i64,
-    showtime: &ShowtimeDetail,
-    seats: &[PricedSeat],
-    amount: Amount,
+    request: &ClaimRequest<'_>,
 ) -> Result<i64, HoldError> {
+    let ClaimRequest {
+        user_id,
+        showtime,
+        seats,
+        amount,
+    } = *request;
     let now_s = unix(now);
     let mut tx = db.begin_write().await?;
 
@@ -299,6 +323,51 @@ async fn claim(
             max: rules.max_live_holds_per_user,
         });
     }
+
+    let cooldown = rules.rehold_cooldown.as_secs() as i64;
+    if cooldown > 0 {
+        let sql = format!(
+            "SELECT bs.seat_id, MAX(b.hold_expires_at) FROM bookings b \
+             JOIN booking_seats bs ON bs.booking_id = b.id \
+             WHERE b.user_id = $1 AND b.showtime_id = $2 AND b.confirmed_at IS NULL \
+             AND b.status IN ('pending', 'expired', 'cancelled') \
+             AND b.hold_expires_at <= $3 AND b.hold_expires_at > $4 \
+             AND bs.seat_id IN ({}) GROUP BY bs.seat_id ORDER BY bs.seat_id",
+            placeholders(5, seats.len())
+        );
+        let mut query = sqlx::query_as::<_, (i64, i64)>(AssertSqlSafe(sql))
+            .bind(user_id)
+            .bind(showtime.id)
+            .bind(now_s)
+            .bind(now_s - cooldown);
+        for seat in seats {
+            query = query.bind(seat.id);
+        }
+        let cooling: Vec<(i64, i64)> = query.fetch_all(&mut *tx).await?;
+        if let Some(latest) = cooling.iter().map(|(_, ran_out)| *ran_out).max() {
+            return Err(HoldError::CoolingDown {
+                seat_ids: cooling.iter().map(|(id, _)| *id).collect(),
+                seconds: (latest + cooldown - now_s).max(1),
+            });
+        }
+    }
+
+    // The clock this hold inherits, if any (see above).
+    let inherited: Option<(i64, i64)> = sqlx::query_as(
+        "SELECT hold_expires_at, hold_extended FROM bookings \
+         WHERE user_id = $1 AND showtime_id = $2 AND confirmed_at IS NULL \
+         AND status IN ('pending', 'cancelled') AND hold_expires_at > $3 \
+         ORDER BY hold_expires_at DESC LIMIT 1",
+    )
+    .bind(user_id)
+    .bind(showtime.id)
+    .bind(now_s)
+    .fetch_optional(&mut *tx)
+    .await?;
+    let (expires_at, extended) = match inherited {
+        Some((expires_at, extended)) => (expires_at, extended != 0),
+        None => (unix(now + rules.hold_ttl), false),
+    };
 
     // Holding again replaces the earlier hold for this showtime instead of piling up.
     let replaced: Vec<i64> = sqlx::query_scalar(
@@ -330,11 +399,14 @@ async fn claim(
 
     let booking_id = insert_booking(
         &mut tx,
-        now_s,
-        unix(expires_at),
-        user_id,
-        showtime.id,
-        amount,
+        NewBooking {
+            now: now_s,
+            expires_at,
+            extended,
+            user_id,
+            showtime_id: showtime.id,
+            amount,
+        },
     )
     .await?;
 
@@ -352,7 +424,7 @@ async fn claim(
     let mut insert = sqlx::query(AssertSqlSafe(sql))
         .bind(showtime.id)
         .bind(booking_id)
-        .bind(unix(expires_at));
+        .bind(expires_at);
     for seat in seats {
         insert = insert.bind(seat.id);
     }
@@ -398,20 +470,31 @@ async fn claim(
     Ok(booking_id)
 }
 
-async fn insert_booking(
-    tx: &mut Tx,
+/// The row of a new pending booking.
+struct NewBooking {
     now: i64,
     expires_at: i64,
+    extended: bool,
     user_id: i64,
     showtime_id: i64,
     amount: Amount,
-) -> Result<i64, HoldError> {
+}
+
+async fn insert_booking(tx: &mut Tx, new: NewBooking) -> Result<i64, HoldError> {
+    let NewBooking {
+        now,
+        expires_at,
+        extended,
+        user_id,
+        showtime_id,
+        amount,
+    } = new;
     // A code collision is astronomically rare; pick another rather than fail.
     for _ in 0..5 {
         let inserted: Result<Option<i64>, sqlx::Error> = sqlx::query_scalar(
             "INSERT INTO bookings (public_id, code, user_id, showtime_id, status, hold_expires_at, \
-             seats_paise, fee_paise, tax_paise, total_paise, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, 'pending', $5, $6, $7, $8, $9, $10, $10) \
+             hold_extended, seats_paise, fee_paise, tax_paise, total_paise, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, 'pending', $5, $11, $6, $7, $8, $9, $10, $10) \
              ON CONFLICT (code) DO NOTHING RETURNING id",
         )
         .bind(random_token(22))
@@ -424,6 +507,7 @@ async fn insert_booking(
         .bind(amount.tax_paise)
         .bind(amount.total_paise)
         .bind(now)
+        .bind(i64::from(extended))
         .fetch_optional(&mut **tx)
         .await;
         match inserted {
@@ -624,28 +708,46 @@ pub async fn find_by_order(db: &Db, order_id: &str) -> Result<Option<Booking>, s
     }
 }
 
-/// Who is asking for a booking: its owner sees their own, staff see every booking.
-#[derive(Debug, Clone, Copy)]
-pub struct Viewer {
-    pub user_id: i64,
-    pub is_staff: bool,
-}
-
-/// The booking with this public reference, if `viewer` may see it. Anyone else's booking is
-/// simply not found, so references cannot be probed.
-pub async fn find_for_viewer(
+/// The booking with this public reference if it is `owner`'s. Anyone else's booking is
+/// simply not found, so references cannot be probed; this holds for staff accounts too,
+/// who reach other people's bookings through the admin pages only.
+pub async fn find_owned(
     db: &Db,
     public_id: &str,
-    viewer: Viewer,
+    owner: i64,
 ) -> Result<Option<Booking>, sqlx::Error> {
-    let sql = format!("{BOOKING_SELECT} WHERE b.public_id = $1 AND (b.user_id = $2 OR $3 = 1)");
-    let row = sqlx::query(AssertSqlSafe(sql))
-        .bind(public_id)
-        .bind(viewer.user_id)
-        .bind(i64::from(viewer.is_staff))
-        .fetch_optional(db.reader())
-        .await?;
-    let Some(row) = row else { return Ok(None) };
+    find_where(
+        db,
+        "b.public_id = $1 AND b.user_id = $2",
+        public_id,
+        Some(owner),
+    )
+    .await
+}
+
+/// The booking with this public reference, whoever owns it (the admin pages).
+pub async fn find_by_public_id(db: &Db, public_id: &str) -> Result<Option<Booking>, sqlx::Error> {
+    find_where(db, "b.public_id = $1", public_id, None).await
+}
+
+async fn find_where(
+    db: &Db,
+    condition: &'static str,
+    public_id: &str,
+    owner: Option<i64>,
+) -> Result<Option<Booking>, sqlx::Error> {
+    // A malformed reference (`x%00`, CR LF...) is one that does not exist.
+    if !is_token_shaped(public_id, PUBLIC_ID_MAX_LEN) {
+        return Ok(None);
+    }
+    let sql = format!("{BOOKING_SELECT} WHERE {condition}");
+    let mut query = sqlx::query(AssertSqlSafe(sql)).bind(public_id);
+    if let Some(owner) = owner {
+        query = query.bind(owner);
+    }
+    let Some(row) = query.fetch_optional(db.reader()).await? else {
+        return Ok(None);
+    };
     let mut bookings = vec![booking_from_row(&row)?];
     attach_seats(db, &mut bookings).await?;
     Ok(bookings.pop())
@@ -700,20 +802,23 @@ pub enum CancelError {
     Database(#[from] sqlx::Error),
 }
 
-/// Cancels a pending booking and frees its seats at once. Returns false when it was no
-/// longer pending (someone or something else moved it first).
+/// Cancels its owner's pending booking and frees its seats at once. Returns false when it
+/// was no longer pending (someone or something else moved it first) or is not `owner`'s:
+/// a moviegoer's cancel acts on their own bookings only, whoever they are.
 pub async fn cancel_pending(
     db: &Db,
     booking_id: i64,
+    owner: i64,
     now: OffsetDateTime,
 ) -> Result<bool, sqlx::Error> {
     let mut tx = db.begin_write().await?;
     let done = sqlx::query(
         "UPDATE bookings SET status = 'cancelled', closed_at = $1, updated_at = $1 \
-         WHERE id = $2 AND status = 'pending'",
+         WHERE id = $2 AND user_id = $3 AND status = 'pending'",
     )
     .bind(unix(now))
     .bind(booking_id)
+    .bind(owner)
     .execute(&mut *tx)
     .await?;
     let cancelled = done.rows_affected() == 1;

@@ -10,6 +10,7 @@ pub mod catalogue_edit;
 pub mod dashboard;
 pub mod email_log;
 pub mod incidents;
+pub mod mail_quota;
 pub mod movie_admin;
 pub mod outbox;
 pub mod passwords;

@@ -396,6 +396,9 @@ pub enum RefundError {
     TooLate { hours: i64 },
     #[error("This booking has no captured payment to refund.")]
     NoPayment,
+    /// A moviegoer's cancellation of a booking that is not theirs.
+    #[error("That booking is not yours.")]
+    NotOwner,
     #[error("database error: {0}")]
     Database(#[from] sqlx::Error),
 }
@@ -404,8 +407,9 @@ pub enum RefundError {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RefundPolicy {
     /// A moviegoer's own cancellation: the seats' price; the convenience fee and its GST are
-    /// kept. Only until `cutoff_hours` before the show.
-    Customer { cutoff_hours: i64 },
+    /// kept. Only until `cutoff_hours` before the show, and only by the booking's owner
+    /// (`by_user`), whatever their role: staff refund through the admin pages.
+    Customer { cutoff_hours: i64, by_user: i64 },
     /// Staff or a cancelled show: everything.
     Full,
 }
@@ -424,7 +428,13 @@ pub async fn refund_booking(
         return Err(RefundError::NotConfirmed);
     }
     let amount = match policy {
-        RefundPolicy::Customer { cutoff_hours } => {
+        RefundPolicy::Customer {
+            cutoff_hours,
+            by_user,
+        } => {
+            if booking.user_id != by_user {
+                return Err(RefundError::NotOwner);
+            }
             if now > booking.starts_at - time::Duration::hours(cutoff_hours) {
                 return Err(RefundError::TooLate {
                     hours: cutoff_hours,

@@ -14,6 +14,13 @@ pub fn random_token(len: usize) -> String {
         .collect()
 }
 
+/// Whether `value` could be a token we issued: 1 to `max_len` URL-safe characters. Lets
+/// callers answer "not found" for anything else (control characters, NUL, other scripts)
+/// before it reaches a query, the same on both database engines.
+pub fn is_token_shaped(value: &str, max_len: usize) -> bool {
+    !value.is_empty() && value.len() <= max_len && value.bytes().all(|b| URL_SAFE.contains(&b))
+}
+
 /// The hex SHA-256 of a token, the form in which it is stored and looked up.
 pub fn hash_token(token: &str) -> String {
     hex::encode(Sha256::digest(token.as_bytes()))

@@ -345,6 +345,52 @@ fn text_part(text: &str) -> SinglePart {
         .body(body)
 }
 
+/// `Auto-Submitted: auto-generated` (RFC 3834): every message we send is written by the
+/// application, not a person, so vacation responders and mail filters must not answer it.
+#[derive(Debug, Clone, Copy)]
+struct AutoSubmitted;
+
+impl lettre::message::header::Header for AutoSubmitted {
+    fn name() -> lettre::message::header::HeaderName {
+        lettre::message::header::HeaderName::new_from_ascii_str("Auto-Submitted")
+    }
+
+    fn parse(s: &str) -> Result<Self, Box<dyn std::error::Error + Send + Sync>> {
+        if s.trim().eq_ignore_ascii_case("auto-generated") {
+            Ok(Self)
+        } else {
+            Err(format!("unexpected Auto-Submitted value {s:?}").into())
+        }
+    }
+
+    fn display(&self) -> lettre::message::header::HeaderValue {
+        lettre::message::header::HeaderValue::new(Self::name(), "auto-generated".to_owned())
+    }
+}
+
+/// The `Message-ID` of an outbox row: derived from the row (its id and a digest of what it
+/// says), so every retry of one message carries the same id and receivers can tell it is
+/// the same message, while two databases that reuse an id for different mail do not
+/// collide. The domain is the sender's (`EMAIL_FROM`): large providers refuse mail without
+/// a valid Message-ID.
+fn message_id(from: &Mailbox, queued: &Queued) -> String {
+    use sha2::{Digest, Sha256};
+    let digest = Sha256::new()
+        .chain_update(queued.id.to_be_bytes())
+        .chain_update(queued.to.as_bytes())
+        .chain_update([0])
+        .chain_update(queued.subject.as_bytes())
+        .chain_update([0])
+        .chain_update(queued.text.as_bytes())
+        .finalize();
+    format!(
+        "<outbox.{}.{}@{}>",
+        queued.id,
+        &hex::encode(digest)[..16],
+        from.email.domain()
+    )
+}
+
 /// Builds the MIME message: plain text and HTML alternatives, plus attachments. A recipient
 /// that is not exactly one valid mailbox is a permanent failure: it will never send.
 fn build_message(from: &Mailbox, queued: &Queued) -> Result<Message, SendFailure> {
@@ -359,6 +405,8 @@ fn build_message(from: &Mailbox, queued: &Queued) -> Result<Message, SendFailure
         .from(from.clone())
         .to(to)
         .subject(message_subject(queued))
+        .message_id(Some(message_id(from, queued)))
+        .header(AutoSubmitted)
         .date_now();
     let message = if attachments.is_empty() {
         builder.multipart(body)
@@ -443,6 +491,38 @@ mod tests {
         let raw =
             String::from_utf8(build_message(&from(), &message).ok().unwrap().formatted()).unwrap();
         assert!(!raw.contains("Grüße"));
+    }
+
+    #[test]
+    fn every_message_has_a_stable_message_id_on_the_senders_domain_and_says_it_is_automatic() {
+        let first = build_message(&from(), &queued("ann@example.org", "Hi"))
+            .ok()
+            .unwrap();
+        let again = build_message(&from(), &queued("ann@example.org", "Hi"))
+            .ok()
+            .unwrap();
+        let id = |message: &Message| {
+            header_lines(message)
+                .into_iter()
+                .find(|l| l.to_ascii_lowercase().starts_with("message-id:"))
+                .expect("a Message-ID header")
+        };
+        assert_eq!(id(&first), id(&again), "a retry is the same message");
+        assert!(id(&first).ends_with("@example.com>"), "{}", id(&first));
+        assert!(
+            id(&first).starts_with("Message-ID: <outbox.1."),
+            "{}",
+            id(&first)
+        );
+        let mut other = queued("ann@example.org", "Hi");
+        other.id = 2;
+        let other = build_message(&from(), &other).ok().unwrap();
+        assert_ne!(id(&first), id(&other));
+        assert!(
+            header_lines(&first).contains(&"Auto-Submitted: auto-generated".to_owned()),
+            "{:?}",
+            header_lines(&first)
+        );
     }
 
     #[test]

@@ -8,7 +8,7 @@ use axum::response::{IntoResponse, Response};
 use tower_sessions::Session;
 
 use crate::db::session_store::USER_ID_KEY;
-use crate::domain::bookings::{self, Booking, Viewer};
+use crate::domain::bookings::{self, Booking};
 use crate::domain::users::{self, User};
 use crate::error::AppError;
 use crate::state::AppState;
@@ -100,32 +100,11 @@ impl<S: Send + Sync> FromRequestParts<S> for CurrentUser {
 }
 
 impl CurrentUser {
-    /// A booking this user may see (their own; staff see every booking), or 404: someone
-    /// else's booking is indistinguishable from one that does not exist.
+    /// A booking of this user's own, or 404: someone else's booking is indistinguishable
+    /// from one that does not exist. Staff accounts are no exception here; they reach other
+    /// people's bookings through /admin, with its reasons, confirmations and audit.
     pub async fn booking(&self, state: &AppState, public_id: &str) -> Result<Booking, AppError> {
-        self.find(state, public_id, self.0.is_staff).await
-    }
-
-    /// A booking of this user's own (paying is for the owner only, even for staff).
-    pub async fn own_booking(
-        &self,
-        state: &AppState,
-        public_id: &str,
-    ) -> Result<Booking, AppError> {
-        self.find(state, public_id, false).await
-    }
-
-    async fn find(
-        &self,
-        state: &AppState,
-        public_id: &str,
-        is_staff: bool,
-    ) -> Result<Booking, AppError> {
-        let viewer = Viewer {
-            user_id: self.0.id,
-            is_staff,
-        };
-        bookings::find_for_viewer(&state.db, public_id, viewer)
+        bookings::find_owned(&state.db, public_id, self.0.id)
             .await?
             .ok_or(AppError::NotFound)
     }

@@ -22,7 +22,8 @@ const CSP: &str = "default-src 'self'; \
     frame-src https://api.razorpay.com https://checkout.razorpay.com; \
     frame-ancestors 'none'; base-uri 'self'; form-action 'self'; object-src 'none'";
 
-/// Request ids: 16 random bytes in hex, unless the platform's router already set one.
+/// Request ids: 16 random bytes in hex, unless a trusted proxy already set a safe one
+/// (`untrusted_request_id` removes any other).
 #[derive(Clone, Default)]
 pub struct MakeHexRequestId;
 
@@ -33,6 +34,41 @@ impl MakeRequestId for MakeHexRequestId {
             .ok()
             .map(RequestId::new)
     }
+}
+
+/// The longest request id taken from a proxy.
+const REQUEST_ID_MAX: usize = 64;
+
+/// Whether a request id set by a proxy is of a shape safe to log and echo.
+pub fn is_safe_request_id(id: &str) -> bool {
+    !id.is_empty()
+        && id.len() <= REQUEST_ID_MAX
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'))
+}
+
+/// Drops an `X-Request-Id` the app must not trust, so that `SetRequestIdLayer` makes one:
+/// a client reaching the app directly (`TRUSTED_PROXY_HOPS=0`) could otherwise forge the
+/// id under which its requests are logged, and any id of another shape could smuggle text
+/// into logs, headers and error pages. Behind a trusted proxy, the platform router's id is
+/// kept so that its logs and ours correlate.
+pub async fn untrusted_request_id(
+    State(state): State<AppState>,
+    mut request: Request,
+    next: Next,
+) -> Response {
+    let keep = state.config.trusted_proxy_hops > 0 && {
+        let mut values = request.headers().get_all("x-request-id").iter();
+        match (values.next(), values.next()) {
+            (Some(value), None) => value.to_str().is_ok_and(is_safe_request_id),
+            _ => false,
+        }
+    };
+    if !keep {
+        request.headers_mut().remove("x-request-id");
+    }
+    next.run(request).await
 }
 
 /// Headers every response carries.
@@ -124,23 +160,49 @@ pub async fn host_and_https(
 }
 
 /// Whether `host` (with or without a port) is one of the allowed names. A leading dot
-/// allows subdomains, as in Django's ALLOWED_HOSTS; `*` allows all.
+/// allows subdomains, as in Django's ALLOWED_HOSTS; `*` allows all. A Host header that is
+/// not exactly a name or bracketed IPv6 address with an optional numeric port is refused.
 pub fn host_allowed(host: &str, allowed: &[String]) -> bool {
-    let name = if host.starts_with('[') {
-        host.split_inclusive(']').next().unwrap_or(host)
-    } else {
-        host.rsplit_once(':').map(|(h, _)| h).unwrap_or(host)
-    }
-    .to_ascii_lowercase();
-    if name.is_empty() {
+    let Some(name) = host_name(host) else {
         return false;
-    }
+    };
     allowed.iter().any(|pattern| {
         let pattern = pattern.to_ascii_lowercase();
         pattern == "*"
             || pattern == name
             || (pattern.starts_with('.') && (name.ends_with(&pattern) || name == pattern[1..]))
     })
+}
+
+/// The host name of a Host header value, lower-cased, without its port: `name[:port]` or
+/// `[IPv6][:port]`. Anything else (text after `]`, a second colon, a port that is not a
+/// number, characters no host name has) is None.
+fn host_name(host: &str) -> Option<String> {
+    fn valid_port(port: &str) -> bool {
+        !port.is_empty() && port.len() <= 5 && port.bytes().all(|b| b.is_ascii_digit())
+    }
+    let name = if let Some(rest) = host.strip_prefix('[') {
+        let (address, after) = rest.split_once(']')?;
+        address.parse::<std::net::Ipv6Addr>().ok()?;
+        match after.strip_prefix(':') {
+            None if after.is_empty() => {}
+            Some(port) if valid_port(port) => {}
+            _ => return None,
+        }
+        &host[..address.len() + 2]
+    } else {
+        let name = match host.split_once(':') {
+            Some((name, port)) if valid_port(port) => name,
+            Some(_) => return None,
+            None => host,
+        };
+        let allowed = |b: u8| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_');
+        if !name.bytes().all(allowed) {
+            return None;
+        }
+        name
+    };
+    (!name.is_empty()).then(|| name.to_ascii_lowercase())
 }
 
 /// Renders every error response in the format of its route: JSON under `/api/`, an HTML
@@ -369,5 +431,43 @@ mod tests {
         assert!(!host_allowed("notexample.org", &allowed));
         assert!(!host_allowed("", &allowed));
         assert!(host_allowed("[::1]:8000", &["[::1]".to_owned()]));
+    }
+
+    #[test]
+    fn only_plain_short_request_ids_are_safe() {
+        assert!(is_safe_request_id("3f2a9c1e-7b4d-4e8a-9c6f-0a1b2c3d4e5f"));
+        assert!(is_safe_request_id("req_1.2-3"));
+        assert!(!is_safe_request_id(""));
+        assert!(!is_safe_request_id(&"a".repeat(65)));
+        for bad in ["a b", "a\"b", "<script>", "id\r\nX-Evil: 1", "ü"] {
+            assert!(!is_safe_request_id(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn a_host_header_is_parsed_strictly() {
+        let dev = vec!["localhost".to_owned(), "[::1]".to_owned()];
+        assert!(host_allowed("[::1]", &dev));
+        assert!(host_allowed("[::1]:8000", &dev));
+        for forged in [
+            "[::1].evil.com",
+            "[::1]evil.com",
+            "[::1]:8000.evil.com",
+            "[::1]:80:80",
+            "[::1",
+            "[evil.com]",
+            "localhost:80:80",
+            "localhost:http",
+            "localhost/evil",
+            "localhost@evil.com",
+            "evil.com#localhost",
+            ":8000",
+        ] {
+            assert!(!host_allowed(forged, &dev), "{forged}");
+            assert!(
+                !host_allowed(forged, &["*".to_owned()]) || forged.is_empty(),
+                "{forged} is not a host even where any host is allowed"
+            );
+        }
     }
 }

@@ -106,6 +106,10 @@ pub fn with_middleware(routes: Router<AppState>, state: AppState) -> Router {
         .layer(
             ServiceBuilder::new()
                 .layer(SetSensitiveRequestHeadersLayer::new(SENSITIVE_HEADERS))
+                .layer(axum::middleware::from_fn_with_state(
+                    state.clone(),
+                    middleware::untrusted_request_id,
+                ))
                 .layer(SetRequestIdLayer::new(
                     request_id.clone(),
                     middleware::MakeHexRequestId,

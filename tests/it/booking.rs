@@ -463,7 +463,8 @@ async fn without_javascript_the_seat_map_is_a_form_that_books() {
     )
     .await;
     let browser = app.browser();
-    crate::common::accounts::login(&browser, "asha@example.com", "correct horse battery staple").await;
+    crate::common::accounts::login(&browser, "asha@example.com", "correct horse battery staple")
+        .await;
 
     let (status, page) = browser
         .get_text(&format!("/showtimes/{}/seats", show.showtime_id))
@@ -529,7 +530,8 @@ async fn a_taken_seat_brings_the_map_back_with_a_message_and_the_rest_of_the_sel
     )
     .await;
     let browser = app.browser();
-    crate::common::accounts::login(&browser, "ravi@example.com", "correct horse battery staple").await;
+    crate::common::accounts::login(&browser, "ravi@example.com", "correct horse battery staple")
+        .await;
     let token = browser.csrf_token().await;
     let response = browser
         .client

@@ -284,7 +284,7 @@ fn production_refuses_to_serve_on_a_schema_older_than_the_binary() {
         "sqlite://{}",
         dir.path().join("never-migrated.db").display()
     );
-    let secret_key = "k".repeat(32) + &"q".repeat(32);
+    let secret_key = crate::common::production::SECRET_KEY;
     let output = std::process::Command::new(env!("CARGO_BIN_EXE_moviebooking"))
         .current_dir(dir.path())
         .env_clear()
@@ -293,11 +293,14 @@ fn production_refuses_to_serve_on_a_schema_older_than_the_binary() {
             ("APP_ENV", "production"),
             ("DATABASE_URL", database.as_str()),
             ("BASE_URL", "https://tickets.example.com"),
-            ("SECRET_KEY", secret_key.as_str()),
+            ("SECRET_KEY", secret_key),
             ("RAZORPAY_KEY_ID", "rzp_live_x"),
             ("RAZORPAY_KEY_SECRET", "secret-one"),
             ("RAZORPAY_WEBHOOK_SECRET", "secret-two"),
-            ("EMAIL_BACKEND", "log"),
+            // Settings that pass the deploy audit: this test is about the schema.
+            ("ALLOWED_HOSTS", "tickets.example.com"),
+            ("SMTP_URL", "smtps://mailer:pw@smtp.example.com:465"),
+            ("TRUSTED_PROXY_HOPS", "1"),
             ("BIND_ADDR", "127.0.0.1"),
             ("ALLOW_SQLITE_IN_PRODUCTION", "true"),
         ])
@@ -324,9 +327,13 @@ async fn session_expiry(app: &TestApp, user_id: i64) -> i64 {
 #[tokio::test]
 async fn browsing_while_logged_in_does_not_rewrite_the_session_until_its_expiry_is_an_hour_stale() {
     let app = TestApp::spawn().await;
-    let user =
-        crate::common::accounts::create_user(&app, "reader@example.com", "a long enough pass", false)
-            .await;
+    let user = crate::common::accounts::create_user(
+        &app,
+        "reader@example.com",
+        "a long enough pass",
+        false,
+    )
+    .await;
     let browser = app.browser();
     crate::common::accounts::login(&browser, "reader@example.com", "a long enough pass").await;
     let set_expiry_back = |seconds: i64| {

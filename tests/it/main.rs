@@ -17,3 +17,4 @@ mod catalogue;
 mod foundation;
 mod payments;
 mod production;
+mod security;

@@ -659,7 +659,8 @@ async fn the_development_gateway_pays_through_the_same_verification() {
     )
     .await;
     let browser = app.browser();
-    crate::common::accounts::login(&browser, "dev@example.com", "correct horse battery staple").await;
+    crate::common::accounts::login(&browser, "dev@example.com", "correct horse battery staple")
+        .await;
     let (status, body) = hold(&browser, show.showtime_id, &show.seat_ids[0..1]).await;
     assert_eq!(status, StatusCode::CREATED);
     let booking = body["booking"]["id"].as_str().unwrap();

@@ -8,13 +8,14 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use axum::Router;
-use axum::routing::get;
 use crate::common::production::{
-    PUBLIC_HOST, SECRET_KEY, client, cookie_pair, header, production, production_with, set_cookies,
+    PUBLIC_HOST, SECRET_KEY, client, cookie_pair, header, production, production_env,
+    production_with, run_binary, set_cookies,
 };
 use crate::common::sessions::{create_verified_user, logged_in};
 use crate::common::{TestApp, extract_meta, location, on_postgres};
+use axum::Router;
+use axum::routing::get;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
@@ -835,12 +836,16 @@ async fn insert_bookings(app: &TestApp, states: &[&str]) {
 
 async fn insert_outbox(app: &TestApp, states: &[&str]) {
     let now = app.state.clock.unix_now();
+    // Not due for an hour, so the background job leaves a queued row queued while the test
+    // reads the gauge.
+    let next_attempt = now + 3600;
     for state in states {
         sqlx::query(
             "INSERT INTO email_outbox (recipient, subject, body_text, body_html, kind, status, next_attempt_at, created_at) \
-             VALUES ('a@example.com', 'S', 't', 'h', 'test', $1, $2, $2)",
+             VALUES ('a@example.com', 'S', 't', 'h', 'test', $1, $2, $3)",
         )
         .bind(*state)
+        .bind(next_attempt)
         .bind(now)
         .execute(app.db.writer())
         .await
@@ -1031,18 +1036,6 @@ async fn a_backup_taken_while_serving_holds_the_data_and_restores() {
 // The real binary
 // ---------------------------------------------------------------------------------------
 
-fn run_binary(dir: &std::path::Path, env: &[(&str, &str)], args: &[&str]) -> std::process::Output {
-    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_moviebooking"));
-    command
-        .current_dir(dir)
-        .env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default());
-    for (k, v) in env {
-        command.env(k, v);
-    }
-    command.args(args).output().unwrap()
-}
-
 #[test]
 fn check_deploy_lists_every_problem_and_fails_on_a_bad_configuration() {
     let dir = tempfile::tempdir().unwrap();
@@ -1085,22 +1078,7 @@ fn check_deploy_passes_a_good_configuration_and_still_prints_its_warnings() {
     let dir = tempfile::tempdir().unwrap();
     let output = run_binary(
         dir.path(),
-        &[
-            ("APP_ENV", "production"),
-            (
-                "DATABASE_URL",
-                "postgres://app:pw@db.internal/moviebooking?sslmode=require",
-            ),
-            ("BASE_URL", "https://tickets.example.com"),
-            ("ALLOWED_HOSTS", "tickets.example.com"),
-            ("SECRET_KEY", SECRET_KEY),
-            ("SMTP_URL", "smtps://mailer:pw@smtp.example.com:465"),
-            ("RAZORPAY_KEY_ID", "rzp_live_abc"),
-            ("RAZORPAY_KEY_SECRET", "key-secret"),
-            ("RAZORPAY_WEBHOOK_SECRET", "webhook-secret"),
-            ("TRUSTED_PROXY_HOPS", "1"),
-            ("METRICS_TOKEN", "0123456789abcdef0123456789abcdef"),
-        ],
+        &production_env(&[("METRICS_TOKEN", "0123456789abcdef0123456789abcdef")]),
         &["check", "--deploy"],
     );
     let stdout = String::from_utf8_lossy(&output.stdout);

@@ -139,14 +139,17 @@ pub async fn cancel(
     };
     match booking.status {
         Status::Pending
-            if bookings::cancel_pending(&state.db, booking.id, state.clock.now()).await? => {}
+            if bookings::cancel_pending(&state.db, booking.id, user.0.id, state.clock.now())
+                .await? => {}
         Status::Confirmed => {
             let policy = RefundPolicy::Customer {
                 cutoff_hours: state.config.booking.cancellation_cutoff_hours,
+                by_user: user.0.id,
             };
             match flow::refund(&state, &booking, policy, "cancelled by the moviegoer").await {
                 Ok(()) => {}
                 Err(RefundError::Database(error)) => return Err(error.into()),
+                Err(RefundError::NotOwner) => return Err(AppError::NotFound),
                 Err(refused) => return Err(not_cancellable(refused.to_string())),
             }
         }

@@ -21,7 +21,7 @@ pub async fn start(
     state
         .limiter
         .check(rate_limit::PAYMENT, &format!("user:{}", user.0.id))?;
-    let booking = user.own_booking(&state, &public_id).await?;
+    let booking = user.booking(&state, &public_id).await?;
     Ok(Json(flow::start(&state, &booking).await?))
 }
 
@@ -40,7 +40,7 @@ pub async fn verify(
     user: CurrentUser,
     Json(body): Json<Verify>,
 ) -> AppResult<Json<Value>> {
-    let booking = user.own_booking(&state, &public_id).await?;
+    let booking = user.booking(&state, &public_id).await?;
     if booking.razorpay_order_id.as_deref() != Some(body.razorpay_order_id.as_str()) {
         return Err(AppError::bad_request(
             "The payment details could not be verified.",

@@ -235,7 +235,9 @@ pub async fn cancel(
     let booking = user.booking(&state, &public_id).await?;
     let now = state.clock.now();
     match booking.status {
-        Status::Pending if bookings::cancel_pending(&state.db, booking.id, now).await? => {
+        Status::Pending
+            if bookings::cancel_pending(&state.db, booking.id, user.0.id, now).await? =>
+        {
             flash(
                 &session,
                 "success",
@@ -246,6 +248,7 @@ pub async fn cancel(
         Status::Confirmed => {
             let policy = RefundPolicy::Customer {
                 cutoff_hours: state.config.booking.cancellation_cutoff_hours,
+                by_user: user.0.id,
             };
             match flow::refund(&state, &booking, policy, "cancelled by the moviegoer").await {
                 Ok(()) => {
@@ -256,6 +259,7 @@ pub async fn cancel(
                     flash(&session, "success", message).await;
                 }
                 Err(RefundError::Database(error)) => return Err(error.into()),
+                Err(RefundError::NotOwner) => return Err(AppError::NotFound),
                 Err(refused) => flash(&session, "error", refused.to_string()).await,
             }
         }

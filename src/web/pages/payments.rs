@@ -73,7 +73,7 @@ pub async fn pay(
     state
         .limiter
         .check(rate_limit::PAYMENT, &format!("user:{}", user.0.id))?;
-    let booking = user.own_booking(&state, &public_id).await?;
+    let booking = user.booking(&state, &public_id).await?;
     let checkout_url = format!("/bookings/{public_id}/checkout");
     let order = match flow::start(&state, &booking).await {
         Ok(order) => order,
@@ -213,17 +213,22 @@ pub async fn callback(
 pub async fn dev_fail(
     State(state): State<AppState>,
     Path(public_id): Path<String>,
-    _user: CurrentUser,
+    user: CurrentUser,
     session: Session,
 ) -> AppResult<Redirect> {
     if !state.payments.is_development() {
         return Err(AppError::NotFound);
     }
+    // The same owner check as every booking route: someone else's or a malformed id is 404.
+    let booking = user.booking(&state, &public_id).await?;
     flash(
         &session,
         "error",
         "The payment failed (development gateway). Your seats are still held; you can try again.",
     )
     .await;
-    Ok(Redirect::to(&format!("/bookings/{public_id}/checkout")))
+    Ok(Redirect::to(&format!(
+        "/bookings/{}/checkout",
+        booking.public_id
+    )))
 }

@@ -251,7 +251,10 @@ pub async fn hold(
                 .await?
                 .ok_or(AppError::NotFound)?;
             let keep: Vec<i64> = match &problem {
-                HoldError::SeatsUnavailable(taken) => seat_ids
+                HoldError::SeatsUnavailable(taken)
+                | HoldError::CoolingDown {
+                    seat_ids: taken, ..
+                } => seat_ids
                     .iter()
                     .copied()
                     .filter(|id| !taken.contains(id))
@@ -267,9 +270,10 @@ pub async fn hold(
 /// The status a refused hold answers with (409 for taken seats, 422 for bad input).
 fn hold_status(error: &HoldError) -> StatusCode {
     match error {
-        HoldError::SeatsUnavailable(_) | HoldError::TooManyHolds { .. } | HoldError::Busy => {
-            StatusCode::CONFLICT
-        }
+        HoldError::SeatsUnavailable(_)
+        | HoldError::TooManyHolds { .. }
+        | HoldError::CoolingDown { .. }
+        | HoldError::Busy => StatusCode::CONFLICT,
         _ => StatusCode::UNPROCESSABLE_ENTITY,
     }
 }

@@ -17,7 +17,6 @@ pub mod sessions;
 pub mod smtp_sink;
 
 use std::collections::HashMap;
-use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -31,7 +30,6 @@ use tokio::sync::oneshot;
 /// One running copy of the application on a test database.
 pub struct TestApp {
     pub base_url: String,
-    pub addr: SocketAddr,
     pub state: AppState,
     pub db: Db,
     pub mail_dir: PathBuf,
@@ -191,7 +189,6 @@ impl TestApp {
         });
         TestApp {
             base_url,
-            addr,
             state,
             db,
             mail_dir,

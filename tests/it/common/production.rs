@@ -64,3 +64,49 @@ pub fn cookie_pair(set_cookies: &[String], name: &str) -> Option<String> {
         .and_then(|c| c.split(';').next())
         .map(str::to_owned)
 }
+
+/// Runs the real binary in `dir` with exactly `env` (plus PATH) and waits for it.
+pub fn run_binary(
+    dir: &std::path::Path,
+    env: &[(&str, &str)],
+    args: &[&str],
+) -> std::process::Output {
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_moviebooking"));
+    command
+        .current_dir(dir)
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default());
+    for (k, v) in env {
+        command.env(k, v);
+    }
+    command.args(args).output().unwrap()
+}
+
+/// The environment of a production process that passes `check --deploy` (its database is
+/// unreachable: enough for the audit and for commands that stop before connecting), with
+/// `extra` replacing or, given an empty value, removing settings.
+pub fn production_env<'a>(extra: &[(&'a str, &'a str)]) -> Vec<(&'a str, &'a str)> {
+    let mut env = vec![
+        ("APP_ENV", "production"),
+        (
+            "DATABASE_URL",
+            "postgres://nobody@127.0.0.1:1/none?sslmode=require",
+        ),
+        ("BASE_URL", "https://tickets.example.com"),
+        ("ALLOWED_HOSTS", "tickets.example.com"),
+        ("SECRET_KEY", SECRET_KEY),
+        ("SMTP_URL", "smtps://mailer:pw@smtp.example.com:465"),
+        ("RAZORPAY_KEY_ID", "rzp_live_abc"),
+        ("RAZORPAY_KEY_SECRET", "key-secret"),
+        ("RAZORPAY_WEBHOOK_SECRET", "webhook-secret"),
+        ("TRUSTED_PROXY_HOPS", "1"),
+        ("PORT", "18932"),
+    ];
+    for (name, value) in extra {
+        env.retain(|(n, _)| n != name);
+        if !value.is_empty() {
+            env.push((name, value));
+        }
+    }
+    env
+}

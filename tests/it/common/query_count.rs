@@ -7,7 +7,9 @@
 //! reports to the global dispatcher). So a process-wide subscriber is installed once, and
 //! each statement is attributed to the HTTP request whose `request` span (made by the
 //! app's TraceLayer, carrying the `x-request-id`) it ran under. Tests send their own
-//! request id and read the count for it; parallel tests do not disturb each other.
+//! request id and read the count for it; parallel tests do not disturb each other. The app
+//! keeps a client's request id only behind a trusted proxy, so such tests run with
+//! `TRUSTED_PROXY_HOPS=1`.
 //! Statements that set up a newly opened pool connection are left out.
 
 use std::collections::HashMap;
@@ -111,12 +113,6 @@ pub fn install() {
         // counts stay at zero and the test says so.
         let _ = tracing::subscriber::set_global_default(subscriber);
     });
-}
-
-/// GETs `path` with a fresh request id and returns (status, number of statements run).
-pub async fn count_get(browser: &super::Browser, path: &str) -> (reqwest::StatusCode, usize) {
-    let (status, statements) = statements_of_get(browser, path).await;
-    (status, statements.len())
 }
 
 /// GETs `path` with a fresh request id and returns (status, the statements it ran).

@@ -191,7 +191,8 @@ impl FakeRazorpay {
     }
 
     /// Order creation is carried out but answered only after `delay`, until cleared (the
-    /// load benchmark's slow-gateway fault).
+    /// load benchmark's slow-gateway fault; `benches/load.rs` includes this file).
+    #[allow(dead_code)]
     pub fn delay_orders_by(&self, delay: Option<Duration>) {
         self.inner.lock().unwrap().order_delay = delay;
     }
