@@ -16,4 +16,5 @@ mod booking;
 mod catalogue;
 mod foundation;
 mod payments;
+mod posters;
 mod production;
