@@ -5,8 +5,8 @@
 //! Everything is written in one transaction, so a seed either happens completely or not at
 //! all, and it happens once: when the demo movies are already there it does nothing.
 //! Posters are small PNGs drawn here (a gradient, a sun over hills, the title in a pixel
-//! font), so the demo needs no image files and posters exercise the same storage as real
-//! uploads.
+//! font), so the demo needs no image files and posters go through the same decoding,
+//! encoding and storage as real uploads.
 
 use time::{Duration, OffsetDateTime, Time};
 use time_tz::PrimitiveDateTimeExt;
@@ -435,6 +435,23 @@ const MARKER_SLUG: &str = "monsoon-express";
 /// Creates the demo catalogue unless it is already there. Showtimes cover `DAYS` days from
 /// today in India, skipping slots that have already started.
 pub async fn seed_demo(db: &Db, now: OffsetDateTime) -> Result<SeedReport, SeedError> {
+    // A cheap look first, so that an already seeded database costs no image work (the
+    // look inside the transaction below is the one that decides).
+    let seeded: Option<i64> = sqlx::query_scalar("SELECT id FROM movies WHERE slug = $1")
+        .bind(MARKER_SLUG)
+        .fetch_optional(db.reader())
+        .await?;
+    if seeded.is_some() {
+        return Ok(SeedReport::default());
+    }
+    // Posters are drawn and go through the same decoding and encoding as uploads, before
+    // the transaction opens: CPU work never runs inside a write transaction.
+    let mut posters = Vec::with_capacity(MOVIES.len());
+    for movie in MOVIES {
+        let png = poster_png(movie.title, movie.colours).map_err(SeedError::Poster)?;
+        posters.push(catalogue::prepare_poster(png).await?);
+    }
+
     let mut tx = db.begin_write().await?;
     let seeded: Option<i64> = sqlx::query_scalar("SELECT id FROM movies WHERE slug = $1")
         .bind(MARKER_SLUG)
@@ -490,7 +507,7 @@ pub async fn seed_demo(db: &Db, now: OffsetDateTime) -> Result<SeedReport, SeedE
 
     let today = catalogue::today(now);
     let mut showing = Vec::new();
-    for movie in MOVIES {
+    for (movie, poster) in MOVIES.iter().zip(&posters) {
         let created = create_movie_in(
             &mut tx,
             &NewMovie {
@@ -511,8 +528,7 @@ pub async fn seed_demo(db: &Db, now: OffsetDateTime) -> Result<SeedReport, SeedE
             now,
         )
         .await?;
-        let png = poster_png(movie.title, movie.colours).map_err(SeedError::Poster)?;
-        set_poster_in(&mut tx, created.id, &png, now).await?;
+        set_poster_in(&mut tx, created.id, poster, now).await?;
         report.movies += 1;
         if movie.release_in_days <= 0 {
             showing.push((created.id, movie));
@@ -822,8 +838,8 @@ mod tests {
     fn posters_are_png() {
         let png = poster_png("Chai & Chaos", (20.0, 340.0)).unwrap();
         assert_eq!(
-            crate::domain::catalogue::sniff_image_type(&png),
-            Some("image/png")
+            crate::domain::poster_image::PosterKind::sniff(&png),
+            Some(crate::domain::poster_image::PosterKind::Png)
         );
         assert!(png.len() < 200_000, "{} bytes", png.len());
     }

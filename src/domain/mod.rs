@@ -15,6 +15,7 @@ pub mod movie_admin;
 pub mod outbox;
 pub mod passwords;
 pub mod payments;
+pub mod poster_image;
 pub mod pricing;
 pub mod screens;
 pub mod showtimes;

@@ -3,6 +3,12 @@
 //! A poster's URL carries the first characters of its SHA-256 (`?v=`), so a page always
 //! links to the exact version it knows about; such URLs are cached for a year. Without
 //! `?v=`, or with an older version, the answer may only be cached briefly.
+//!
+//! Each poster has two renditions (see `domain::poster_image`): the full one at
+//! `/media/posters/{movie_id}` for the movie page and a card 342 pixels wide at
+//! `/media/posters/{movie_id}/card` for list pages. Both carry the same version (the hash of
+//! the full poster) in their URLs; each has the ETag of its own bytes. A poster stored
+//! before card renditions existed answers the card URL with the full poster.
 
 use axum::Router;
 use axum::extract::{Path, Query, State};
@@ -11,7 +17,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 use serde::Deserialize;
 
-use crate::domain::catalogue::{self, PosterLookup};
+use crate::domain::catalogue::{self, PosterLookup, PosterSize};
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
 
@@ -19,7 +25,9 @@ use crate::state::AppState;
 const VERSION_CHARS: usize = 12;
 
 pub fn routes() -> Router<AppState> {
-    Router::new().route("/media/posters/{movie_id}", get(poster))
+    Router::new()
+        .route("/media/posters/{movie_id}", get(poster))
+        .route("/media/posters/{movie_id}/card", get(poster_card))
 }
 
 /// The URL of a movie's poster (versioned by its hash), or of the placeholder image when it
@@ -30,6 +38,22 @@ pub fn poster_url(movie_id: impl std::borrow::Borrow<i64>, poster_sha: Option<&s
     match poster_sha {
         Some(sha) => format!(
             "/media/posters/{movie_id}?v={}",
+            &sha[..sha.len().min(VERSION_CHARS)]
+        ),
+        None => crate::web::static_files::url("img/poster-placeholder.svg"),
+    }
+}
+
+/// The URL of the card rendition of a movie's poster (list pages), versioned like
+/// `poster_url`, or of the placeholder image when it has none.
+pub fn poster_card_url(
+    movie_id: impl std::borrow::Borrow<i64>,
+    poster_sha: Option<&str>,
+) -> String {
+    let movie_id = *movie_id.borrow();
+    match poster_sha {
+        Some(sha) => format!(
+            "/media/posters/{movie_id}/card?v={}",
             &sha[..sha.len().min(VERSION_CHARS)]
         ),
         None => crate::web::static_files::url("img/poster-placeholder.svg"),
@@ -48,8 +72,28 @@ pub async fn poster(
     Query(version): Query<Version>,
     headers: HeaderMap,
 ) -> AppResult<Response> {
+    serve(&state, &movie_id, PosterSize::Full, version, &headers).await
+}
+
+/// `GET /media/posters/{movie_id}/card`.
+pub async fn poster_card(
+    State(state): State<AppState>,
+    Path(movie_id): Path<String>,
+    Query(version): Query<Version>,
+    headers: HeaderMap,
+) -> AppResult<Response> {
+    serve(&state, &movie_id, PosterSize::Card, version, &headers).await
+}
+
+async fn serve(
+    state: &AppState,
+    movie_id: &str,
+    size: PosterSize,
+    version: Version,
+    headers: &HeaderMap,
+) -> AppResult<Response> {
     let movie_id: i64 = movie_id.parse().map_err(|_| AppError::NotFound)?;
-    let poster = match catalogue::find_poster(&state.db, movie_id).await? {
+    let poster = match catalogue::find_poster(&state.db, movie_id, size).await? {
         PosterLookup::UnknownMovie => return Err(AppError::NotFound),
         PosterLookup::NoPoster => {
             return Ok(Redirect::to(&poster_url(movie_id, None)).into_response());
@@ -60,7 +104,7 @@ pub async fn poster(
     let current = version
         .v
         .as_deref()
-        .is_some_and(|v| v.len() >= 8 && poster.sha256.starts_with(v));
+        .is_some_and(|v| v.len() >= 8 && poster.version.starts_with(v));
     let cache = if current {
         "public, max-age=31536000, immutable"
     } else {

@@ -534,8 +534,8 @@ async fn cancelling_a_showtime_refunds_every_confirmed_booking_exactly_once() {
 }
 
 /// Uploads `bytes` as the poster file `filename` declared as `content_type`, the way the
-/// admin form does (multipart, CSRF token in the query string).
-async fn upload_poster(
+/// admin form does (multipart, CSRF token in the query string). `posters` uses it too.
+pub(crate) async fn upload_poster(
     browser: &Browser,
     movie_id: i64,
     filename: &str,
@@ -575,8 +575,9 @@ async fn a_poster_upload_accepts_real_images_and_refuses_everything_else() {
     let show = seed_small_showtime(&w.app).await;
     let movie = show.movie_id;
 
-    let mut png = PNG_SIGNATURE.to_vec();
-    png.extend_from_slice(&[0u8; 64]);
+    // Uploads are decoded and encoded again: a PNG is served as a PNG with exactly the
+    // uploaded pixels (`posters` tests what re-encoding removes).
+    let png = moviebooking::seed::poster_png("Admin Upload", (30.0, 200.0)).unwrap();
     let response = upload_poster(&w.staff, movie, "poster.png", "image/png", &png).await;
     let page = follow(&w.staff, response).await;
     assert!(page.contains("The poster is updated"), "{page}");
@@ -584,7 +585,14 @@ async fn a_poster_upload_accepts_real_images_and_refuses_everything_else() {
     assert_eq!(served.status(), StatusCode::OK);
     assert_eq!(served.headers()["content-type"], "image/png");
     assert_eq!(served.headers()["x-content-type-options"], "nosniff");
-    assert_eq!(served.bytes().await.unwrap().as_ref(), png.as_slice());
+    let stored = served.bytes().await.unwrap().to_vec();
+    assert_eq!(
+        image::load_from_memory_with_format(&stored, image::ImageFormat::Png)
+            .unwrap()
+            .to_rgb8(),
+        image::load_from_memory(&png).unwrap().to_rgb8(),
+        "the stored poster has the uploaded pixels"
+    );
     assert_eq!(audit_count(&w.app, "movie.poster").await, 1);
 
     let html = b"<!doctype html><script>alert(1)</script>".to_vec();
@@ -592,7 +600,11 @@ async fn a_poster_upload_accepts_real_images_and_refuses_everything_else() {
     let gif = b"GIF89a\x01\x00\x01\x00".to_vec();
     let mut huge = PNG_SIGNATURE.to_vec();
     huge.resize(2 * 1024 * 1024 + 1, 0);
+    // A PNG signature alone does not make an image.
+    let mut signature_only = PNG_SIGNATURE.to_vec();
+    signature_only.extend_from_slice(&[0u8; 64]);
     for (name, declared, bytes, message) in [
+        ("zeros.png", "image/png", signature_only, "not be read"),
         ("page.png", "image/png", html, "PNG, JPEG or WebP"),
         ("logo.png", "image/png", svg, "PNG, JPEG or WebP"),
         ("anim.gif", "image/gif", gif, "PNG, JPEG or WebP"),
@@ -611,7 +623,7 @@ async fn a_poster_upload_accepts_real_images_and_refuses_everything_else() {
     }
     // The earlier poster is untouched and nothing else was audited.
     let served = w.staff.get(&format!("/media/posters/{movie}")).await;
-    assert_eq!(served.bytes().await.unwrap().as_ref(), png.as_slice());
+    assert_eq!(served.bytes().await.unwrap().as_ref(), stored.as_slice());
     assert_eq!(audit_count(&w.app, "movie.poster").await, 1);
 
     // Without the token in the query string, the upload is refused outright.

@@ -16,5 +16,6 @@ mod booking;
 mod catalogue;
 mod foundation;
 mod payments;
+mod posters;
 mod production;
 mod security;

@@ -3,7 +3,8 @@
 //!
 //! Posters arrive as multipart forms; the CSRF token travels in the form action's query
 //! string (`?csrf_token=...`, see `web::csrf`). The catalogue decides what an image is from
-//! its bytes, never from the file name or the declared type.
+//! its bytes, never from the file name or the declared type, and stores only what decoding
+//! and encoding it again produce (`domain::poster_image`).
 
 use askama::Template;
 use axum::Form;
@@ -189,9 +190,17 @@ pub async fn poster(
         }
         Err(message) => return movie_page(&state, page, id, None, poster_error(&message)).await,
     };
-    match catalogue::set_poster(&state.db, id, &bytes, state.clock.now()).await {
-        Ok(sha) => {
-            let kind = catalogue::sniff_image_type(&bytes).unwrap_or("image");
+    let uploaded = bytes.len();
+    // Decoding and encoding first (off the runtime, outside any transaction), then a short
+    // transaction to store what came out.
+    let stored = match catalogue::prepare_poster(bytes).await {
+        Ok(images) => catalogue::store_poster(&state.db, id, &images, state.clock.now())
+            .await
+            .map(|sha| (images, sha)),
+        Err(e) => Err(e),
+    };
+    match stored {
+        Ok((images, sha)) => {
             audit::record_now(
                 &state.db,
                 &NewEntry::new(
@@ -199,7 +208,14 @@ pub async fn poster(
                     "movie.poster",
                     "movie",
                     id,
-                    format!("new poster: {kind}, {} bytes, sha256 {sha}", bytes.len()),
+                    format!(
+                        "new poster: {} upload of {uploaded} bytes stored as {} {}×{}, {} bytes, sha256 {sha}",
+                        images.source.content_type(),
+                        images.full.content_type,
+                        images.full.width,
+                        images.full.height,
+                        images.full.bytes.len(),
+                    ),
                 ),
                 state.clock.unix_now(),
             )
