@@ -18,3 +18,4 @@ mod foundation;
 mod payments;
 mod production;
 mod security;
+mod tickets;
