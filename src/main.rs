@@ -62,6 +62,9 @@ enum Command {
         /// The address to send to.
         to: String,
     },
+    /// Start signing tickets with a new key; tickets signed with the previous keys stay
+    /// valid. Prints the new key id.
+    RotateTicketKey,
 }
 
 /// A failed command: what to tell the operator.
@@ -109,6 +112,7 @@ fn main() -> ExitCode {
             Command::Check { .. } => Ok(()),
             Command::SeedDemo => seed_demo_command(config).await,
             Command::SendTestEmail { to } => send_test_email_command(config, &to).await,
+            Command::RotateTicketKey => rotate_ticket_key_command(config).await,
         }
     });
     match result {
@@ -433,5 +437,24 @@ async fn serve(config: Config) -> Result<(), Failure> {
         .map_err(|e| Failure(format!("could not listen on {addr}: {e}")))?;
     println!("moviebooking is serving at {base_url} (listening on {addr})");
     moviebooking::server::serve(state, listener, moviebooking::server::shutdown_signal()).await?;
+    Ok(())
+}
+
+/// `rotate-ticket-key`: a new signing key for tickets. Running servers switch to it within a
+/// minute; every earlier key keeps verifying (scanners should refresh their key list).
+async fn rotate_ticket_key_command(config: Config) -> Result<(), Failure> {
+    let db = open_db(&config).await?;
+    if migrate::status(&db).await? != SchemaStatus::Current {
+        return Err(Failure(
+            "the database schema is not up to date; run `moviebooking migrate` first".into(),
+        ));
+    }
+    let key_id = moviebooking::domain::ticket_keys::rotate(&db, Clock::system().unix_now()).await?;
+    db.close().await;
+    // The id alone on stdout, for scripts; the explanation for the operator on stderr.
+    println!("{key_id}");
+    eprintln!(
+        "moviebooking: new tickets are signed with key {key_id} (running servers switch to it within a minute); tickets signed with earlier keys stay valid, and scanners pick the new key up from /api/v1/checkin/public-key"
+    );
     Ok(())
 }

@@ -20,6 +20,8 @@ pub mod pricing;
 pub mod screens;
 pub mod showtimes;
 pub mod stats;
+pub mod ticket_keys;
+pub mod ticket_token;
 pub mod tickets;
 pub mod tokens;
 pub mod user_admin;

@@ -1,5 +1,6 @@
-//! What a moviegoer carries to the cinema: the QR code of the booking code and a calendar
-//! entry for the show. Pure functions shared by the booking pages and the emails.
+//! What a moviegoer carries to the cinema: the QR code of the signed ticket token (see
+//! `ticket_token`) and a calendar entry for the show. Pure functions shared by the booking
+//! pages and the emails.
 
 use qrcode::QrCode;
 use qrcode::render::svg;
@@ -7,9 +8,9 @@ use time::OffsetDateTime;
 
 use crate::domain::bookings::Booking;
 
-/// The booking code as an SVG QR code (for pages).
-pub fn qr_svg(code: &str) -> String {
-    match QrCode::new(code.as_bytes()) {
+/// `text` (the ticket token) as an SVG QR code (for pages).
+pub fn qr_svg(text: &str) -> String {
+    match QrCode::new(text.as_bytes()) {
         Ok(qr) => qr
             .render::<svg::Color>()
             .min_dimensions(200, 200)
@@ -17,17 +18,18 @@ pub fn qr_svg(code: &str) -> String {
             .light_color(svg::Color("#ffffff"))
             .quiet_zone(true)
             .build(),
-        // A booking code is 8 ASCII characters; this cannot fail, but never panic for it.
+        // A ticket token is a few hundred ASCII bytes, far below a QR code's capacity; this
+        // cannot fail, but never panic for it.
         Err(_) => String::new(),
     }
 }
 
-/// The booking code as a PNG QR code (for emails: mail clients do not show SVG). Eight
-/// pixels a module with the quiet zone, black on white.
-pub fn qr_png(code: &str) -> Vec<u8> {
+/// `text` (the ticket token) as a PNG QR code (for emails: mail clients do not show SVG).
+/// Eight pixels a module with the quiet zone, black on white.
+pub fn qr_png(text: &str) -> Vec<u8> {
     const SCALE: usize = 8;
     const QUIET: usize = 4;
-    let Ok(qr) = QrCode::new(code.as_bytes()) else {
+    let Ok(qr) = QrCode::new(text.as_bytes()) else {
         return Vec::new();
     };
     let modules = qr.width();
@@ -140,5 +142,8 @@ mod tests {
     fn the_qr_code_is_an_svg() {
         let svg = qr_svg("MB7K2Q9X");
         assert!(svg.contains("<svg"));
+        // A ticket token (about 200 bytes) fits too.
+        assert!(qr_svg(&"MB1.x".repeat(60)).contains("<svg"));
+        assert_eq!(&qr_png(&"MB1.x".repeat(60))[1..4], b"PNG");
     }
 }

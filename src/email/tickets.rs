@@ -1,6 +1,6 @@
-//! The emails of a booking's life: the confirmation with the ticket (QR code and calendar
-//! file attached) and the refund notice. Built here, queued by the payment code in the same
-//! transaction as the state change they announce.
+//! The emails of a booking's life: the confirmation with the ticket (QR code of the signed
+//! ticket token and calendar file attached) and the refund notice. Built here, queued by the
+//! payment code in the same transaction as the state change they announce.
 
 use askama::Template;
 use time::OffsetDateTime;
@@ -73,8 +73,16 @@ fn recipient(booking: &Booking) -> String {
     booking.owner_email.clone()
 }
 
-/// The confirmation email, sent once per booking (deduplicated by booking id).
-pub fn confirmation(booking: &Booking, base_url: &Url, now: OffsetDateTime) -> NewEmail {
+/// The confirmation email, sent once per booking (deduplicated by booking id). Its PNG
+/// attachment is the QR code of `ticket_token` (`ticket_keys::ticket_token`): the caller
+/// loads the signing key, so that this stays a pure function callable inside the
+/// settlement's transaction.
+pub fn confirmation(
+    booking: &Booking,
+    ticket_token: &str,
+    base_url: &Url,
+    now: OffsetDateTime,
+) -> NewEmail {
     let facts = TicketFacts::new(booking, base_url);
     NewEmail {
         to: recipient(booking),
@@ -92,7 +100,7 @@ pub fn confirmation(booking: &Booking, base_url: &Url, now: OffsetDateTime) -> N
             Attachment {
                 filename: format!("ticket-{}.png", booking.code),
                 content_type: "image/png".into(),
-                data: tickets::qr_png(&booking.code),
+                data: tickets::qr_png(ticket_token),
             },
             Attachment {
                 filename: format!("booking-{}.ics", booking.code),

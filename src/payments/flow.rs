@@ -9,6 +9,7 @@ use time::OffsetDateTime;
 
 use crate::domain::bookings::{self, Booking, Status};
 use crate::domain::payments::{self, RefundPolicy, Settlement};
+use crate::domain::ticket_keys;
 use crate::email::tickets;
 use crate::payments::{GatewayError, ProviderPayment};
 use crate::state::AppState;
@@ -193,11 +194,18 @@ pub async fn record_settlement(
 ) -> Result<Settlement, sqlx::Error> {
     let now = state.clock.now();
     let base_url = state.config.base_url.clone();
+    // The key is read before the write transaction (from memory after the first time), so
+    // the confirmation email can sign the ticket without another query inside it.
+    let (_, ticket_key) = ticket_keys::signing_key(&state.db, crate::db::unix(now)).await?;
     let outcome = payments::settle(
         &state.db,
         payment,
         now,
-        |b| tickets::confirmation(b, &base_url, now),
+        |b| {
+            // `b` was just confirmed in the transaction, so it always has a token.
+            let token = ticket_keys::sign_booking(b, &ticket_key).unwrap_or_default();
+            tickets::confirmation(b, &token, &base_url, now)
+        },
         |b, amount| tickets::refund_notice(b, amount, &base_url),
     )
     .await?;

@@ -72,6 +72,7 @@ pub fn router(state: AppState) -> Router {
         .merge(pages::movies::routes())
         .merge(media::routes())
         .merge(api::catalogue::routes())
+        .merge(api::checkin_keys::routes())
         .merge(admin::routes())
         .fallback(|| async { crate::error::AppError::NotFound });
     with_middleware(routes, state)

@@ -19,3 +19,4 @@ mod payments;
 mod posters;
 mod production;
 mod security;
+mod tickets;

@@ -394,7 +394,11 @@ pub async fn resend(
     let b = load(&state, &public_id).await?;
     let back = format!("/admin/bookings/{}", b.public_id);
     let now = state.clock.now();
-    let mut email = crate::email::tickets::confirmation(&b, &state.config.base_url, now);
+    // Empty for an unconfirmed booking, which `queue_resend` refuses anyway.
+    let token = crate::domain::ticket_keys::ticket_token(&state.db, &b)
+        .await?
+        .unwrap_or_default();
+    let mut email = crate::email::tickets::confirmation(&b, &token, &state.config.base_url, now);
     email.dedupe_key = Some(format!(
         "booking-confirmed:{}:resend:{}",
         b.id,

@@ -10,6 +10,7 @@ use time::format_description::well_known::Rfc3339;
 use crate::domain::bookings::{self, Booking, Status};
 use crate::domain::payments::{RefundError, RefundPolicy};
 use crate::domain::showtimes;
+use crate::domain::ticket_keys;
 use crate::error::{AppError, AppResult};
 use crate::payments::flow;
 use crate::state::AppState;
@@ -20,8 +21,10 @@ fn rfc3339(at: time::OffsetDateTime) -> String {
     at.format(&Rfc3339).unwrap_or_default()
 }
 
-/// The API's booking object ("B" in the API documentation).
-pub fn booking_json(booking: &Booking) -> Value {
+/// The API's booking object ("B" in the API documentation). `ticket_token` is the signed
+/// ticket of a confirmed booking (`ticket_keys::ticket_token`), null for any other;
+/// `booking_object` fills it in.
+pub fn booking_json(booking: &Booking, ticket_token: Option<String>) -> Value {
     json!({
         "id": booking.public_id,
         "code": booking.code,
@@ -37,7 +40,14 @@ pub fn booking_json(booking: &Booking) -> Value {
             "price_paise": s.price_paise,
         })).collect::<Vec<_>>(),
         "amount": booking.amount,
+        "ticket_token": ticket_token,
     })
+}
+
+/// The API's booking object with its ticket token.
+pub async fn booking_object(state: &AppState, booking: &Booking) -> AppResult<Value> {
+    let token = ticket_keys::ticket_token(&state.db, booking).await?;
+    Ok(booking_json(booking, token))
 }
 
 /// `GET /api/v1/showtimes/{id}/seats`: every seat with its live status.
@@ -104,16 +114,20 @@ pub async fn hold(
     .await?;
     Ok((
         StatusCode::CREATED,
-        Json(json!({ "booking": booking_json(&booking) })),
+        // A fresh hold has no ticket yet.
+        Json(json!({ "booking": booking_json(&booking, None) })),
     ))
 }
 
 /// `GET /api/v1/bookings`.
 pub async fn list(State(state): State<AppState>, user: CurrentUser) -> AppResult<Json<Value>> {
     let all = bookings::list_for_user(&state.db, user.0.id, state.clock.now()).await?;
-    Ok(Json(
-        json!({ "items": all.iter().map(booking_json).collect::<Vec<_>>() }),
-    ))
+    let mut items = Vec::with_capacity(all.len());
+    for booking in &all {
+        // The signing key is read once and then comes from memory.
+        items.push(booking_object(&state, booking).await?);
+    }
+    Ok(Json(json!({ "items": items })))
 }
 
 /// `GET /api/v1/bookings/{id}`: 404 for anyone but its owner and staff.
@@ -123,7 +137,7 @@ pub async fn detail(
     user: CurrentUser,
 ) -> AppResult<Json<Value>> {
     let booking = user.booking(&state, &public_id).await?;
-    Ok(Json(booking_json(&booking)))
+    Ok(Json(booking_object(&state, &booking).await?))
 }
 
 /// `POST /api/v1/bookings/{id}/cancel`.
@@ -162,5 +176,5 @@ pub async fn cancel(
     let booking = bookings::find_by_id(&state.db, booking.id)
         .await?
         .ok_or(AppError::NotFound)?;
-    Ok(Json(booking_json(&booking)))
+    Ok(Json(booking_object(&state, &booking).await?))
 }

@@ -4,4 +4,5 @@
 pub mod auth;
 pub mod bookings;
 pub mod catalogue;
+pub mod checkin_keys;
 pub mod payments;

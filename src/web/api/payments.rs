@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 use crate::error::{AppError, AppResult};
 use crate::payments::flow;
 use crate::state::AppState;
-use crate::web::api::bookings::booking_json;
+use crate::web::api::bookings::booking_object;
 use crate::web::auth::CurrentUser;
 use crate::web::rate_limit;
 
@@ -53,5 +53,7 @@ pub async fn verify(
         &body.razorpay_signature,
     )
     .await?;
-    Ok(Json(json!({ "booking": booking_json(&booking) })))
+    Ok(Json(
+        json!({ "booking": booking_object(&state, &booking).await? }),
+    ))
 }

@@ -11,6 +11,7 @@ use crate::domain::bookings::{self, Booking, Status};
 use crate::domain::payments::{RefundError, RefundPolicy};
 use crate::domain::pricing::format_rupees;
 use crate::domain::showtimes;
+use crate::domain::ticket_keys;
 use crate::domain::tickets;
 use crate::error::{AppError, AppResult};
 use crate::payments::flow;
@@ -149,6 +150,8 @@ struct DetailPage {
     page: Page,
     booking: BookingView,
     confirmed: bool,
+    /// Refunded or cancelled: the page says the ticket is void instead of showing one.
+    voided: bool,
     pending: bool,
     cancellable: bool,
 }
@@ -169,6 +172,7 @@ pub async fn detail(
                 - time::Duration::hours(state.config.booking.cancellation_cutoff_hours);
     let template = DetailPage {
         confirmed: booking.status == Status::Confirmed,
+        voided: matches!(booking.status, Status::Refunded | Status::Cancelled),
         cancellable: pending || refundable,
         pending,
         booking: BookingView::new(&booking, now),
@@ -177,22 +181,23 @@ pub async fn detail(
     Ok(Html(template.render()?))
 }
 
-/// `GET /bookings/{id}/qr.svg`: the ticket's QR code (the booking code).
+/// `GET /bookings/{id}/qr.svg`: the ticket's QR code (the signed ticket token); 404 for a
+/// booking without a ticket (pending, expired, cancelled, refunded).
 pub async fn qr(
     State(state): State<AppState>,
     Path(public_id): Path<String>,
     user: CurrentUser,
 ) -> AppResult<Response> {
     let booking = user.booking(&state, &public_id).await?;
-    if booking.status != Status::Confirmed {
+    let Some(token) = ticket_keys::ticket_token(&state.db, &booking).await? else {
         return Err(AppError::NotFound);
-    }
+    };
     Ok((
         [
             (header::CONTENT_TYPE, "image/svg+xml"),
             (header::CACHE_CONTROL, "private, no-store"),
         ],
-        tickets::qr_svg(&booking.code),
+        tickets::qr_svg(&token),
     )
         .into_response())
 }

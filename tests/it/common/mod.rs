@@ -150,6 +150,11 @@ impl TestApp {
         Self::start(self.database.clone(), &[], Clock::system()).await
     }
 
+    /// A second copy on the same database with other settings (e.g. another SECRET_KEY).
+    pub async fn another_instance_with(&self, settings: &[(&str, &str)]) -> Self {
+        Self::start(self.database.clone(), settings, Clock::system()).await
+    }
+
     async fn start(database: Arc<TestDatabase>, settings: &[(&str, &str)], clock: Clock) -> Self {
         if std::env::var("TEST_LOG").is_ok() {
             moviebooking::telemetry::init(false);
