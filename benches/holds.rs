@@ -48,7 +48,7 @@ async fn main() {
             email: email.clone(),
             name: format!("Bench {i}"),
             password: password.into(),
-            is_staff: false,
+            role: moviebooking::domain::roles::Role::Customer,
             email_verified: true,
         };
         moviebooking::domain::users::create_user(db, new, app.state.clock.unix_now())

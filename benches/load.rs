@@ -135,7 +135,7 @@ async fn create_customers(db: &Db, count: usize) -> Vec<String> {
             email: email.clone(),
             name: format!("Load Customer {i}"),
             password: PASSWORD.into(),
-            is_staff: false,
+            role: moviebooking::domain::roles::Role::Customer,
             email_verified: true,
         };
         moviebooking::domain::users::create_user(db, new, now)

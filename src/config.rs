@@ -65,6 +65,15 @@ pub struct BookingRules {
     pub rehold_cooldown: Duration,
 }
 
+/// Rules of the door (ticket check-in).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CheckinRules {
+    /// How long before the start a ticket may be admitted.
+    pub opens_before: Duration,
+    /// How long after an admission its staff member (or a manager) may undo it.
+    pub undo_window: Duration,
+}
+
 /// The whole configuration of one process.
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -82,6 +91,7 @@ pub struct Config {
     /// Total time allowed for one call to Razorpay (connecting takes at most 3 s of it).
     pub razorpay_timeout: Duration,
     pub booking: BookingRules,
+    pub checkin: CheckinRules,
     pub hsts_seconds: u64,
     pub cors_allowed_origins: Vec<String>,
     pub metrics_token: Option<Secret>,
@@ -400,6 +410,24 @@ impl Config {
                 "a number of seconds (0 turns the cool-down off)",
             )?),
         };
+        let checkin = CheckinRules {
+            opens_before: Duration::from_secs(
+                60 * parse_or(
+                    "CHECKIN_OPENS_MINUTES",
+                    get("CHECKIN_OPENS_MINUTES"),
+                    60u64,
+                    "a whole number of minutes",
+                )?,
+            ),
+            undo_window: Duration::from_secs(
+                60 * parse_or(
+                    "CHECKIN_UNDO_MINUTES",
+                    get("CHECKIN_UNDO_MINUTES"),
+                    10u64,
+                    "a whole number of minutes",
+                )?,
+            ),
+        };
         if booking.max_seats_per_booking == 0 {
             return Err(ConfigError::new("MAX_SEATS_PER_BOOKING", "0", "at least 1"));
         }
@@ -418,6 +446,7 @@ impl Config {
             razorpay_api_base,
             razorpay_timeout,
             booking,
+            checkin,
             hsts_seconds: parse_or(
                 "HSTS_SECONDS",
                 get("HSTS_SECONDS"),

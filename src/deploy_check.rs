@@ -812,6 +812,8 @@ fn stand_ins(name: &str) -> &'static [(&'static str, Option<&'static str>)] {
         "CANCELLATION_CUTOFF_HOURS" => &[("CANCELLATION_CUTOFF_HOURS", None)],
         "MAX_LIVE_HOLDS_PER_USER" => &[("MAX_LIVE_HOLDS_PER_USER", None)],
         "REHOLD_COOLDOWN_SECONDS" => &[("REHOLD_COOLDOWN_SECONDS", None)],
+        "CHECKIN_OPENS_MINUTES" => &[("CHECKIN_OPENS_MINUTES", None)],
+        "CHECKIN_UNDO_MINUTES" => &[("CHECKIN_UNDO_MINUTES", None)],
         "HSTS_SECONDS" => &[("HSTS_SECONDS", None)],
         "SENTRY_DSN" => &[("SENTRY_DSN", None)],
         "TRUSTED_PROXY_HOPS" => &[("TRUSTED_PROXY_HOPS", None)],

@@ -39,6 +39,13 @@ pub enum AppError {
     },
     #[error("{message}")]
     Unprocessable { code: &'static str, message: String },
+    /// A 422 whose body carries more than the message (which showtime a ticket is for...).
+    #[error("{message}")]
+    Refused {
+        code: &'static str,
+        message: String,
+        details: serde_json::Value,
+    },
     #[error("too many attempts")]
     TooManyRequests { retry_after_seconds: u64 },
     #[error("{0}")]
@@ -78,7 +85,7 @@ impl AppError {
         match self {
             Self::NotFound => StatusCode::NOT_FOUND,
             Self::BadRequest(_) => StatusCode::BAD_REQUEST,
-            Self::Validation { .. } | Self::Unprocessable { .. } => {
+            Self::Validation { .. } | Self::Unprocessable { .. } | Self::Refused { .. } => {
                 StatusCode::UNPROCESSABLE_ENTITY
             }
             Self::Unauthorized => StatusCode::UNAUTHORIZED,
@@ -109,7 +116,9 @@ impl AppError {
             Self::Unauthorized => "unauthorized",
             Self::Forbidden(_) => "forbidden",
             Self::UnsupportedMediaType(_) => "unsupported_media_type",
-            Self::Conflict { code, .. } | Self::Unprocessable { code, .. } => code,
+            Self::Conflict { code, .. }
+            | Self::Unprocessable { code, .. }
+            | Self::Refused { code, .. } => code,
             Self::TooManyRequests { .. } => "rate_limited",
             Self::Unavailable(_) => "unavailable",
             _ if self.status() == StatusCode::SERVICE_UNAVAILABLE => "unavailable",
@@ -134,7 +143,8 @@ impl AppError {
             | Self::Unavailable(m) => m.clone(),
             Self::Validation { message, .. }
             | Self::Conflict { message, .. }
-            | Self::Unprocessable { message, .. } => message.clone(),
+            | Self::Unprocessable { message, .. }
+            | Self::Refused { message, .. } => message.clone(),
             Self::Database(e) if crate::db::is_unstorable_text(e) => {
                 "What you sent contains a character that cannot be stored (a NUL byte). Please remove it and try again.".into()
             }
@@ -163,6 +173,7 @@ impl IntoResponse for AppError {
         let (fields, details) = match self {
             Self::Validation { ref fields, .. } => (fields.clone(), None),
             Self::Conflict { ref details, .. } => (FieldErrors::new(), details.clone()),
+            Self::Refused { ref details, .. } => (FieldErrors::new(), Some(details.clone())),
             _ => (FieldErrors::new(), None),
         };
         response.extensions_mut().insert(ErrorBody {

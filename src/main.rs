@@ -42,7 +42,7 @@ enum Command {
         #[arg(long, short)]
         output: PathBuf,
     },
-    /// Create a verified staff account, or make an existing account staff.
+    /// Create a verified staff account, or give an existing account a staff role.
     CreateStaff {
         /// The account's email address.
         #[arg(long)]
@@ -50,6 +50,10 @@ enum Command {
         /// The display name of a new account.
         #[arg(long)]
         name: String,
+        /// The staff role: usher (the door), box_office (also the counter and booking
+        /// lookup), manager (the programme and refunds) or admin (also accounts and roles).
+        #[arg(long, default_value = "admin", value_parser = parse_staff_role)]
+        role: moviebooking::domain::roles::Role,
         /// Read the password from the first line of standard input instead of prompting.
         #[arg(long)]
         password_stdin: bool,
@@ -107,8 +111,9 @@ fn main() -> ExitCode {
             Command::CreateStaff {
                 email,
                 name,
+                role,
                 password_stdin,
-            } => create_staff(config, &email, &name, password_stdin).await,
+            } => create_staff(config, &email, &name, role, password_stdin).await,
             Command::Check { .. } => Ok(()),
             Command::SeedDemo => seed_demo_command(config).await,
             Command::SendTestEmail { to } => send_test_email_command(config, &to).await,
@@ -208,12 +213,22 @@ async fn open_db(config: &Config) -> Result<Db, Failure> {
     Ok(Db::connect(&config.database_url, config.db_acquire_timeout).await?)
 }
 
-/// `create-staff`: promotes an existing account (its password is left alone), or creates a
-/// verified staff account with a password read from stdin or typed at a silent prompt.
+/// A staff role named on the command line (`customer` is not one).
+fn parse_staff_role(raw: &str) -> Result<moviebooking::domain::roles::Role, String> {
+    match moviebooking::domain::roles::Role::parse(raw.trim()) {
+        Some(role) if role.is_staff() => Ok(role),
+        _ => Err("expected usher, box_office, manager or admin".into()),
+    }
+}
+
+/// `create-staff`: gives an existing account the role (its password is left alone), or
+/// creates a verified staff account with a password read from stdin or typed at a silent
+/// prompt.
 async fn create_staff(
     config: Config,
     email: &str,
     name: &str,
+    role: moviebooking::domain::roles::Role,
     password_stdin: bool,
 ) -> Result<(), Failure> {
     use moviebooking::domain::user_admin::{self, Promotion};
@@ -222,15 +237,20 @@ async fn create_staff(
     let db = open_db(&config).await?;
     ensure_schema(&config, &db).await?;
     let now = Clock::system().unix_now();
-    match user_admin::promote_to_staff(&db, email, now).await? {
+    match user_admin::promote_to_staff(&db, email, role, now).await? {
         Promotion::AlreadyStaff(user) => {
-            println!("{} is already a staff member; nothing changed", user.email);
+            println!(
+                "{} is already a staff member ({}); nothing changed",
+                user.email,
+                role.label()
+            );
             return Ok(());
         }
         Promotion::Promoted(user) => {
             println!(
-                "{} is now a staff member (their password is unchanged){}",
+                "{} is now a staff member, {} (their password is unchanged){}",
                 user.email,
+                role.label(),
                 if user.is_active {
                     ""
                 } else {
@@ -246,16 +266,17 @@ async fn create_staff(
         email: email.to_owned(),
         name: name.to_owned(),
         password,
-        is_staff: true,
+        role,
         email_verified: true,
     };
     match users::create_user(&db, new, now).await {
         Ok(user) => {
             user_admin::record_created_staff(&db, &user, now).await?;
             println!(
-                "created staff account {} ({}); log in at {}/accounts/login",
+                "created staff account {} ({}, {}); log in at {}/accounts/login",
                 user.email,
                 user.name,
+                role.label(),
                 config.base_url.as_str().trim_end_matches('/')
             );
             Ok(())

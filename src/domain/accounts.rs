@@ -13,6 +13,7 @@ use crate::config::Config;
 use crate::db::Db;
 use crate::db::session_store;
 use crate::domain::passwords::{self, HashError};
+use crate::domain::roles::Role;
 use crate::domain::tokens::{hash_token, random_token};
 use crate::domain::users::{self, User};
 use crate::domain::{mail_quota, outbox};
@@ -138,7 +139,9 @@ pub async fn register(
     let hash = passwords::hash(registration.password).await?;
 
     let mut tx = db.begin_write().await?;
-    let message = match users::insert(&mut tx, &email, &name, &hash, false, None, now).await? {
+    let message = match users::insert(&mut tx, &email, &name, &hash, Role::Customer, None, now)
+        .await?
+    {
         Some(user_id) => {
             let lifetime = VERIFY_TOKEN_HOURS * 3600;
             let token = insert_token(&mut tx, user_id, PURPOSE_VERIFY, lifetime, now).await?;

@@ -220,6 +220,8 @@ pub struct ShowtimeRow {
     pub screen_name: String,
     pub is_cancelled: bool,
     pub confirmed_bookings: i64,
+    /// Of those, how many were admitted at the door.
+    pub admitted_bookings: i64,
 }
 
 /// Showtimes starting on the UTC day `date` (and the six days after it), at theatres whose
@@ -234,7 +236,10 @@ pub async fn showtimes_from(
         "SELECT st.id, st.starts_at, st.is_cancelled, t.timezone, m.title, t.name AS theatre_name, \
          sc.name AS screen_name, \
          (SELECT COUNT(*) FROM bookings b WHERE b.showtime_id = st.id AND b.status = 'confirmed') \
-           AS confirmed_bookings \
+           AS confirmed_bookings, \
+         (SELECT COUNT(*) FROM bookings b JOIN admissions a ON a.booking_id = b.id \
+            AND a.undone_at IS NULL WHERE b.showtime_id = st.id AND b.status = 'confirmed') \
+           AS admitted_bookings \
          FROM showtimes st JOIN movies m ON m.id = st.movie_id \
          JOIN screens sc ON sc.id = st.screen_id JOIN theatres t ON t.id = sc.theatre_id \
          WHERE st.starts_at >= $1 AND st.starts_at < $2 AND LOWER(t.name) LIKE $3 ESCAPE '\\' \
@@ -256,6 +261,7 @@ pub async fn showtimes_from(
                 screen_name: r.try_get("screen_name")?,
                 is_cancelled: r.try_get::<i64, _>("is_cancelled")? != 0,
                 confirmed_bookings: r.try_get("confirmed_bookings")?,
+                admitted_bookings: r.try_get("admitted_bookings")?,
             })
         })
         .collect()

@@ -107,6 +107,16 @@ pub struct Booking {
 }
 
 impl Booking {
+    /// The status as it is at `now`: a pending booking whose hold ran out is expired,
+    /// whether or not the background job has caught up with the stored status.
+    pub fn status_at(&self, now: OffsetDateTime) -> Status {
+        if self.status == Status::Pending && self.hold_expires_at <= now {
+            Status::Expired
+        } else {
+            self.status
+        }
+    }
+
     /// Whether the seats are still held for payment at `now`.
     pub fn hold_is_live(&self, now: OffsetDateTime) -> bool {
         self.status == Status::Pending && self.hold_expires_at > now
@@ -730,18 +740,28 @@ pub async fn find_by_public_id(db: &Db, public_id: &str) -> Result<Option<Bookin
     find_where(db, "b.public_id = $1", public_id, None).await
 }
 
+/// The booking with this 8-character code (as printed on the ticket; any case, spaces
+/// around it ignored), whoever owns it (the door).
+pub async fn find_by_code(db: &Db, code: &str) -> Result<Option<Booking>, sqlx::Error> {
+    let code = code.trim().to_ascii_uppercase();
+    if code.len() != 8 || !code.bytes().all(|b| CODE_ALPHABET.contains(&b)) {
+        return Ok(None);
+    }
+    find_where(db, "b.code = $1", &code, None).await
+}
+
 async fn find_where(
     db: &Db,
     condition: &'static str,
-    public_id: &str,
+    reference: &str,
     owner: Option<i64>,
 ) -> Result<Option<Booking>, sqlx::Error> {
     // A malformed reference (`x%00`, CR LF...) is one that does not exist.
-    if !is_token_shaped(public_id, PUBLIC_ID_MAX_LEN) {
+    if !is_token_shaped(reference, PUBLIC_ID_MAX_LEN) {
         return Ok(None);
     }
     let sql = format!("{BOOKING_SELECT} WHERE {condition}");
-    let mut query = sqlx::query(AssertSqlSafe(sql)).bind(public_id);
+    let mut query = sqlx::query(AssertSqlSafe(sql)).bind(reference);
     if let Some(owner) = owner {
         query = query.bind(owner);
     }

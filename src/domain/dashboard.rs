@@ -31,6 +31,9 @@ pub struct Occupancy {
     pub theatre_name: String,
     pub screen_name: String,
     pub booked: i64,
+    /// Confirmed bookings, and how many of them were admitted at the door.
+    pub sold: i64,
+    pub admitted: i64,
     pub sellable: i64,
 }
 
@@ -185,7 +188,8 @@ pub async fn load(db: &Db, now: OffsetDateTime) -> Result<Dashboard, sqlx::Error
 
     let rows = sqlx::query(
         "SELECT st.id, st.starts_at, t.timezone, m.title, t.name AS theatre_name, \
-         sc.name AS screen_name, COALESCE(cap.n, 0) AS sellable, COALESCE(bk.n, 0) AS booked \
+         sc.name AS screen_name, COALESCE(cap.n, 0) AS sellable, COALESCE(bk.n, 0) AS booked, \
+         COALESCE(door.sold, 0) AS sold, COALESCE(door.admitted, 0) AS admitted \
          FROM showtimes st JOIN movies m ON m.id = st.movie_id \
          JOIN screens sc ON sc.id = st.screen_id JOIN theatres t ON t.id = sc.theatre_id \
          LEFT JOIN (SELECT screen_id, COUNT(*) AS n FROM seats WHERE kind <> 'blocked' \
@@ -193,6 +197,9 @@ pub async fn load(db: &Db, now: OffsetDateTime) -> Result<Dashboard, sqlx::Error
          LEFT JOIN (SELECT b.showtime_id, COUNT(*) AS n FROM bookings b \
                     JOIN booking_seats bs ON bs.booking_id = b.id \
                     WHERE b.status = 'confirmed' GROUP BY b.showtime_id) bk ON bk.showtime_id = st.id \
+         LEFT JOIN (SELECT b.showtime_id, COUNT(*) AS sold, COUNT(a.id) AS admitted FROM bookings b \
+                    LEFT JOIN admissions a ON a.booking_id = b.id AND a.undone_at IS NULL \
+                    WHERE b.status = 'confirmed' GROUP BY b.showtime_id) door ON door.showtime_id = st.id \
          WHERE st.starts_at >= $1 AND st.is_cancelled = 0 \
          ORDER BY st.starts_at, st.id LIMIT $2",
     )
@@ -212,6 +219,8 @@ pub async fn load(db: &Db, now: OffsetDateTime) -> Result<Dashboard, sqlx::Error
                 screen_name: r.try_get("screen_name")?,
                 booked: r.try_get("booked")?,
                 sellable: r.try_get("sellable")?,
+                sold: r.try_get("sold")?,
+                admitted: r.try_get("admitted")?,
             })
         })
         .collect::<Result<Vec<_>, sqlx::Error>>()?;

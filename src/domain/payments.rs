@@ -399,6 +399,9 @@ pub enum RefundError {
     /// A moviegoer's cancellation of a booking that is not theirs.
     #[error("That booking is not yours.")]
     NotOwner,
+    /// A moviegoer's cancellation of a ticket already used at the door.
+    #[error("This ticket was used at the door, so it can no longer be cancelled.")]
+    Admitted,
     #[error("database error: {0}")]
     Database(#[from] sqlx::Error),
 }
@@ -445,6 +448,11 @@ pub async fn refund_booking(
         RefundPolicy::Full => booking.amount.total_paise,
     };
     let mut tx = db.begin_write().await?;
+    if matches!(policy, RefundPolicy::Customer { .. })
+        && crate::domain::checkin::is_admitted_in(&mut tx, booking.id).await?
+    {
+        return Err(RefundError::Admitted);
+    }
     let payment_row_id: Option<i64> = sqlx::query_scalar(
         "SELECT MIN(id) FROM payments WHERE booking_id = $1 AND status = 'captured'",
     )

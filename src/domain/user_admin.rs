@@ -1,7 +1,8 @@
 //! Staff work on accounts: search users, activate or deactivate them (ending every session of
-//! a deactivated user), grant or revoke staff rights, and the `create-staff` command's
-//! create-or-promote. Nobody may change their own status or rights here, so that a staff
-//! member cannot lock themselves (and possibly everyone) out by mistake.
+//! a deactivated user), change their role, and the `create-staff` command's
+//! create-or-promote. Nobody may change their own status or role here, so that a staff
+//! member cannot lock themselves (and possibly everyone) out by mistake; only admins may
+//! change roles, checked here as well as by the route's guard.
 
 use sqlx::Row;
 use time::OffsetDateTime;
@@ -10,6 +11,7 @@ use crate::db::escape_like;
 use crate::db::session_store::delete_user_sessions;
 use crate::db::{Db, from_unix};
 use crate::domain::audit::{self, NewEntry};
+use crate::domain::roles::Role;
 use crate::domain::users::{User, user_from_row};
 
 /// A user as listed for staff.
@@ -30,7 +32,7 @@ pub async fn search(
 ) -> Result<Vec<UserRow>, sqlx::Error> {
     let pattern = format!("%{}%", escape_like(&q.trim().to_lowercase()));
     let rows = sqlx::query(
-        "SELECT u.id, u.email, u.name, u.is_staff, u.is_active, u.email_verified_at, u.created_at, \
+        "SELECT u.id, u.email, u.name, u.role, u.is_active, u.email_verified_at, u.created_at, \
          (SELECT COUNT(*) FROM bookings b WHERE b.user_id = u.id) AS bookings \
          FROM users u WHERE u.email LIKE $1 ESCAPE '\\' OR LOWER(u.name) LIKE $1 ESCAPE '\\' \
          ORDER BY u.created_at DESC, u.id DESC LIMIT $2 OFFSET $3",
@@ -54,7 +56,7 @@ pub async fn search(
 /// Any user by id, whatever their status.
 pub async fn find(db: &Db, id: i64) -> Result<Option<UserRow>, sqlx::Error> {
     let row = sqlx::query(
-        "SELECT u.id, u.email, u.name, u.is_staff, u.is_active, u.email_verified_at, u.created_at, \
+        "SELECT u.id, u.email, u.name, u.role, u.is_active, u.email_verified_at, u.created_at, \
          (SELECT COUNT(*) FROM bookings b WHERE b.user_id = u.id) AS bookings \
          FROM users u WHERE u.id = $1",
     )
@@ -78,47 +80,19 @@ pub enum UserAdminError {
     NotFound,
     #[error("You cannot change your own account here; ask another staff member.")]
     OwnAccount,
+    #[error("Only admins may change roles.")]
+    NotAllowed,
     #[error("database error: {0}")]
     Database(#[from] sqlx::Error),
 }
 
-/// A flag staff can switch on an account.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Flag {
-    Active,
-    Staff,
-}
-
-impl Flag {
-    fn column(self) -> &'static str {
-        match self {
-            Flag::Active => "is_active",
-            Flag::Staff => "is_staff",
-        }
-    }
-
-    fn action(self, on: bool) -> &'static str {
-        match (self, on) {
-            (Flag::Active, true) => "user.activate",
-            (Flag::Active, false) => "user.deactivate",
-            (Flag::Staff, true) => "user.grant_staff",
-            (Flag::Staff, false) => "user.revoke_staff",
-        }
-    }
-}
-
-fn yes_no(on: bool) -> &'static str {
-    if on { "yes" } else { "no" }
-}
-
-/// Switches `flag` of user `target_id` to `on`, as staff member `actor_id`, with an audit
-/// entry in the same transaction. Deactivating also ends every session of the user. Setting
-/// a flag to the value it already has changes nothing and records nothing.
-pub async fn set_flag(
+/// Activates (`on`) or deactivates user `target_id`, as staff member `actor_id`, with an
+/// audit entry in the same transaction. Deactivating also ends every session of the user.
+/// Setting the status it already has changes nothing and records nothing.
+pub async fn set_active(
     db: &Db,
     actor_id: i64,
     target_id: i64,
-    flag: Flag,
     on: bool,
     now: i64,
 ) -> Result<User, UserAdminError> {
@@ -126,44 +100,32 @@ pub async fn set_flag(
         return Err(UserAdminError::OwnAccount);
     }
     let mut tx = db.begin_write().await?;
-    let row = sqlx::query(
-        "SELECT id, email, name, is_staff, is_active, email_verified_at FROM users WHERE id = $1",
-    )
-    .bind(target_id)
-    .fetch_optional(&mut *tx)
-    .await?;
-    let before = row
-        .as_ref()
-        .map(user_from_row)
-        .transpose()?
-        .ok_or(UserAdminError::NotFound)?;
-    let was = match flag {
-        Flag::Active => before.is_active,
-        Flag::Staff => before.is_staff,
-    };
-    if was == on {
+    let before = load_in(&mut tx, target_id).await?;
+    if before.is_active == on {
         return Ok(before);
     }
-    let sql = format!(
-        "UPDATE users SET {} = $1, updated_at = $2 WHERE id = $3",
-        flag.column()
-    );
-    sqlx::query(sqlx::AssertSqlSafe(sql))
+    sqlx::query("UPDATE users SET is_active = $1, updated_at = $2 WHERE id = $3")
         .bind(i64::from(on))
         .bind(now)
         .bind(target_id)
         .execute(&mut *tx)
         .await?;
-    let mut summary = format!("{}: {} -> {}", flag.column(), yes_no(was), yes_no(on));
-    if flag == Flag::Active && !on {
+    let yes_no = |on: bool| if on { "yes" } else { "no" };
+    let mut summary = format!("is_active: {} -> {}", yes_no(!on), yes_no(on));
+    if !on {
         let ended = delete_user_sessions(&mut tx, target_id, None).await?;
         summary.push_str(&format!("; {ended} session(s) ended"));
     }
+    let action = if on {
+        "user.activate"
+    } else {
+        "user.deactivate"
+    };
     audit::record(
         &mut tx,
         &NewEntry::new(
             Some(actor_id),
-            flag.action(on),
+            action,
             "user",
             target_id,
             format!("{} ({summary})", before.email),
@@ -172,12 +134,83 @@ pub async fn set_flag(
     )
     .await?;
     tx.commit().await?;
-    let mut after = before;
-    match flag {
-        Flag::Active => after.is_active = on,
-        Flag::Staff => after.is_staff = on,
+    Ok(User {
+        is_active: on,
+        ..before
+    })
+}
+
+/// The audit action of a role change: granting staff rights, revoking them, or moving
+/// between staff roles.
+fn role_action(from: Role, to: Role) -> &'static str {
+    match (from.is_staff(), to.is_staff()) {
+        (false, true) => "user.grant_staff",
+        (true, false) => "user.revoke_staff",
+        _ => "user.change_role",
     }
-    Ok(after)
+}
+
+/// Gives user `target_id` the role `role`, as `actor`, with an audit entry in the same
+/// transaction. Only admins may, and never on their own account. Giving the role it
+/// already has changes nothing and records nothing.
+pub async fn set_role(
+    db: &Db,
+    actor: &User,
+    target_id: i64,
+    role: Role,
+    now: i64,
+) -> Result<User, UserAdminError> {
+    if actor.role != Role::Admin {
+        return Err(UserAdminError::NotAllowed);
+    }
+    if actor.id == target_id {
+        return Err(UserAdminError::OwnAccount);
+    }
+    let mut tx = db.begin_write().await?;
+    let before = load_in(&mut tx, target_id).await?;
+    if before.role == role {
+        return Ok(before);
+    }
+    // Conditional on the role read, so that two admins changing one account at once
+    // leave one audit entry per change that happened.
+    let changed =
+        sqlx::query("UPDATE users SET role = $1, updated_at = $2 WHERE id = $3 AND role = $4")
+            .bind(role.as_str())
+            .bind(now)
+            .bind(target_id)
+            .bind(before.role.as_str())
+            .execute(&mut *tx)
+            .await?;
+    if changed.rows_affected() != 1 {
+        return Ok(before);
+    }
+    audit::record(
+        &mut tx,
+        &NewEntry::new(
+            Some(actor.id),
+            role_action(before.role, role),
+            "user",
+            target_id,
+            format!("{} (role: {} -> {})", before.email, before.role, role),
+        ),
+        now,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(User { role, ..before })
+}
+
+async fn load_in(conn: &mut sqlx::AnyConnection, id: i64) -> Result<User, UserAdminError> {
+    let row = sqlx::query(
+        "SELECT id, email, name, role, is_active, email_verified_at FROM users WHERE id = $1",
+    )
+    .bind(id)
+    .fetch_optional(conn)
+    .await?;
+    row.as_ref()
+        .map(user_from_row)
+        .transpose()?
+        .ok_or(UserAdminError::NotFound)
 }
 
 /// What `promote_to_staff` found.
@@ -185,31 +218,40 @@ pub async fn set_flag(
 pub enum Promotion {
     /// No account has this email.
     NoSuchUser,
-    /// The account was already staff (its email is now verified too).
+    /// The account already had this role (its email is now verified too).
     AlreadyStaff(User),
-    /// The account is staff now.
+    /// The account has the role now.
     Promoted(User),
 }
 
-/// Makes the account with `email` a verified staff member (the `create-staff` command on an
-/// existing account), with an audit entry by nobody in particular (the command line).
-pub async fn promote_to_staff(db: &Db, email: &str, now: i64) -> Result<Promotion, sqlx::Error> {
+/// Gives the account with `email` the staff role `role` and a verified address (the
+/// `create-staff` command on an existing account), with an audit entry by nobody in
+/// particular (the command line).
+pub async fn promote_to_staff(
+    db: &Db,
+    email: &str,
+    role: Role,
+    now: i64,
+) -> Result<Promotion, sqlx::Error> {
     let mut tx = db.begin_write().await?;
     let Some(before) = crate::domain::users::find_by_email(&mut tx, email).await? else {
         return Ok(Promotion::NoSuchUser);
     };
     sqlx::query(
-        "UPDATE users SET is_staff = 1, email_verified_at = COALESCE(email_verified_at, $1), \
-         updated_at = $1 WHERE id = $2",
+        "UPDATE users SET role = $2, email_verified_at = COALESCE(email_verified_at, $1), \
+         updated_at = $1 WHERE id = $3",
     )
     .bind(now)
+    .bind(role.as_str())
     .bind(before.id)
     .execute(&mut *tx)
     .await?;
-    let mut after = before.clone();
-    after.is_staff = true;
-    after.email_verified = true;
-    if before.is_staff {
+    let after = User {
+        role,
+        email_verified: true,
+        ..before.clone()
+    };
+    if before.role == role {
         tx.commit().await?;
         return Ok(Promotion::AlreadyStaff(after));
     }
@@ -217,12 +259,12 @@ pub async fn promote_to_staff(db: &Db, email: &str, now: i64) -> Result<Promotio
         &mut tx,
         &NewEntry::new(
             None,
-            "user.grant_staff",
+            role_action(before.role, role),
             "user",
             before.id,
             format!(
-                "{} (is_staff: no -> yes; by the create-staff command)",
-                before.email
+                "{} (role: {} -> {role}; by the create-staff command)",
+                before.email, before.role
             ),
         ),
         now,
@@ -242,8 +284,8 @@ pub async fn record_created_staff(db: &Db, user: &User, now: i64) -> Result<(), 
             "user",
             user.id,
             format!(
-                "{} (new verified staff account; by the create-staff command)",
-                user.email
+                "{} (new verified staff account, role {}; by the create-staff command)",
+                user.email, user.role
             ),
         ),
         now,

@@ -10,6 +10,7 @@ use sqlx::{AnyConnection, Row};
 
 use crate::db::Db;
 use crate::domain::passwords::{self, HashError};
+use crate::domain::roles::Role;
 use crate::error::FieldErrors;
 
 /// A user as the rest of the application sees it. The password hash never leaves this
@@ -19,9 +20,16 @@ pub struct User {
     pub id: i64,
     pub email: String,
     pub name: String,
-    pub is_staff: bool,
+    pub role: Role,
     pub is_active: bool,
     pub email_verified: bool,
+}
+
+impl User {
+    /// Whether the account has any staff role.
+    pub fn is_staff(&self) -> bool {
+        self.role.is_staff()
+    }
 }
 
 /// Longest accepted email address (RFC 5321's path limit).
@@ -34,7 +42,11 @@ pub(crate) fn user_from_row(row: &AnyRow) -> Result<User, sqlx::Error> {
         id: row.try_get("id")?,
         email: row.try_get("email")?,
         name: row.try_get("name")?,
-        is_staff: row.try_get::<i64, _>("is_staff")? != 0,
+        role: {
+            let role: String = row.try_get("role")?;
+            Role::parse(&role)
+                .ok_or_else(|| sqlx::Error::Decode(format!("unknown role {role:?}").into()))?
+        },
         is_active: row.try_get::<i64, _>("is_active")? != 0,
         email_verified: row
             .try_get::<Option<i64>, _>("email_verified_at")?
@@ -107,7 +119,7 @@ pub struct NewUser {
     pub email: String,
     pub name: String,
     pub password: String,
-    pub is_staff: bool,
+    pub role: Role,
     pub email_verified: bool,
 }
 
@@ -135,22 +147,14 @@ pub async fn create_user(db: &Db, new: NewUser, now: i64) -> Result<User, Create
     let name = normalize_name(&new.name);
     let mut conn = db.writer().acquire().await?;
     let verified_at = new.email_verified.then_some(now);
-    let id = insert(
-        &mut conn,
-        &email,
-        &name,
-        &hash,
-        new.is_staff,
-        verified_at,
-        now,
-    )
-    .await?
-    .ok_or(CreateUserError::EmailTaken)?;
+    let id = insert(&mut conn, &email, &name, &hash, new.role, verified_at, now)
+        .await?
+        .ok_or(CreateUserError::EmailTaken)?;
     Ok(User {
         id,
         email,
         name,
-        is_staff: new.is_staff,
+        role: new.role,
         is_active: true,
         email_verified: new.email_verified,
     })
@@ -162,19 +166,19 @@ pub(crate) async fn insert(
     email: &str,
     name: &str,
     password_hash: &str,
-    is_staff: bool,
+    role: Role,
     email_verified_at: Option<i64>,
     now: i64,
 ) -> Result<Option<i64>, sqlx::Error> {
     sqlx::query_scalar(
-        "INSERT INTO users (email, name, password_hash, is_staff, is_active, email_verified_at, \
+        "INSERT INTO users (email, name, password_hash, role, is_active, email_verified_at, \
          created_at, updated_at) VALUES ($1, $2, $3, $4, 1, $5, $6, $6) \
          ON CONFLICT (email) DO NOTHING RETURNING id",
     )
     .bind(email)
     .bind(name)
     .bind(password_hash)
-    .bind(i64::from(is_staff))
+    .bind(role.as_str())
     .bind(email_verified_at)
     .bind(now)
     .fetch_optional(conn)
@@ -184,7 +188,7 @@ pub(crate) async fn insert(
 /// The active, verified user with this id (the only kind that may be logged in).
 pub async fn find_active(db: &Db, id: i64) -> Result<Option<User>, sqlx::Error> {
     let row = sqlx::query(
-        "SELECT id, email, name, is_staff, is_active, email_verified_at FROM users \
+        "SELECT id, email, name, role, is_active, email_verified_at FROM users \
          WHERE id = $1 AND is_active = 1 AND email_verified_at IS NOT NULL",
     )
     .bind(id)
@@ -199,7 +203,7 @@ pub async fn find_by_email(
     email: &str,
 ) -> Result<Option<User>, sqlx::Error> {
     let row = sqlx::query(
-        "SELECT id, email, name, is_staff, is_active, email_verified_at FROM users \
+        "SELECT id, email, name, role, is_active, email_verified_at FROM users \
          WHERE email = $1",
     )
     .bind(normalize_email(email))
@@ -214,7 +218,7 @@ pub(crate) async fn with_password_hash(
     email: &str,
 ) -> Result<Option<(User, String)>, sqlx::Error> {
     let row = sqlx::query(
-        "SELECT id, email, name, is_staff, is_active, email_verified_at, password_hash \
+        "SELECT id, email, name, role, is_active, email_verified_at, password_hash \
          FROM users WHERE email = $1",
     )
     .bind(email)

@@ -9,6 +9,7 @@ use tower_sessions::Session;
 
 use crate::db::session_store::USER_ID_KEY;
 use crate::domain::bookings::{self, Booking};
+use crate::domain::roles::Role;
 use crate::domain::users::{self, User};
 use crate::error::AppError;
 use crate::state::AppState;
@@ -110,7 +111,9 @@ impl CurrentUser {
     }
 }
 
-/// A staff member. Everyone else gets 404, so the admin pages do not even admit they exist.
+/// A staff member, of whatever role: who is acting, for the audit. Everyone else gets 404,
+/// so the admin pages do not even admit they exist. What a role may reach is decided by the
+/// `require` guard on each group of routes, never inside a handler.
 #[derive(Debug, Clone)]
 pub struct StaffUser(pub User);
 
@@ -119,9 +122,35 @@ impl<S: Send + Sync> FromRequestParts<S> for StaffUser {
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
         match parts.extensions.get::<MaybeUser>() {
-            Some(MaybeUser(Some(user))) if user.is_staff => Ok(StaffUser(user.clone())),
+            Some(MaybeUser(Some(user))) if user.is_staff() => Ok(StaffUser(user.clone())),
             _ => Err(AppError::NotFound),
         }
+    }
+}
+
+/// The guard of a group of routes: only accounts whose role includes `least` get through;
+/// everyone else, on GET and POST alike, gets exactly the 404 of a page that does not
+/// exist. Applied as a route layer: `.route_layer(from_fn(require(Role::Manager)))`.
+pub fn require(
+    least: Role,
+) -> impl Fn(Request, Next) -> std::pin::Pin<Box<dyn std::future::Future<Output = Response> + Send>>
++ Clone
++ Send
++ Sync
++ 'static {
+    move |request: Request, next: Next| {
+        Box::pin(async move {
+            let allowed = request
+                .extensions()
+                .get::<MaybeUser>()
+                .and_then(|MaybeUser(user)| user.as_ref())
+                .is_some_and(|user| user.role.includes(least));
+            if allowed {
+                next.run(request).await
+            } else {
+                AppError::NotFound.into_response()
+            }
+        })
     }
 }
 

@@ -73,6 +73,7 @@ pub fn router(state: AppState) -> Router {
         .merge(media::routes())
         .merge(api::catalogue::routes())
         .merge(api::checkin_keys::routes())
+        .merge(api::checkin::routes())
         .merge(admin::routes())
         .fallback(|| async { crate::error::AppError::NotFound });
     with_middleware(routes, state)

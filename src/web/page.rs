@@ -6,6 +6,7 @@ use axum::http::request::Parts;
 use serde::{Deserialize, Serialize};
 use tower_sessions::Session;
 
+use crate::domain::roles::Role;
 use crate::domain::users::User;
 use crate::web::auth::MaybeUser;
 use crate::web::csrf::CsrfToken;
@@ -44,7 +45,18 @@ impl Page {
     }
 
     pub fn is_staff(&self) -> bool {
-        self.user.as_ref().is_some_and(|u| u.is_staff)
+        self.user.as_ref().is_some_and(|u| u.is_staff())
+    }
+
+    /// Whether the viewer's role includes `least` (the staff header shows only what the
+    /// role can reach).
+    pub fn can(&self, least: Role) -> bool {
+        self.user.as_ref().is_some_and(|u| u.role.includes(least))
+    }
+
+    /// The viewer's role (customer when not logged in).
+    pub fn role(&self) -> Role {
+        self.user.as_ref().map(|u| u.role).unwrap_or_default()
     }
 
     /// The cache-busting URL of a static file.

@@ -33,6 +33,8 @@ static ASSETS: &[Asset] = &[
     asset!("js/app.js", "text/javascript; charset=utf-8"),
     asset!("js/seatmap.js", "text/javascript; charset=utf-8"),
     asset!("js/razorpay.js", "text/javascript; charset=utf-8"),
+    asset!("js/door.js", "text/javascript; charset=utf-8"),
+    asset!("js/vendor/jsQR.js", "text/javascript; charset=utf-8"),
     asset!("img/poster-placeholder.svg", "image/svg+xml"),
     asset!("img/favicon.svg", "image/svg+xml"),
 ];

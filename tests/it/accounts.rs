@@ -936,7 +936,7 @@ async fn created_users_can_log_in_and_staff_is_reported() {
             email: "kim@example.com".into(),
             name: "Kim".into(),
             password: PASSWORD.into(),
-            is_staff: false,
+            role: moviebooking::domain::roles::Role::Customer,
             email_verified: true,
         },
         app.state.clock.unix_now(),

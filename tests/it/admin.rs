@@ -27,7 +27,7 @@ async fn every_admin_route_is_404_for_visitors_and_ordinary_users_on_get_and_pos
     login(&user, "someone@example.com", PASSWORD).await;
     let anonymous = app.browser();
     for (who, browser) in [("anonymous", &anonymous), ("user", &user)] {
-        for (_, path) in ADMIN_ROUTES {
+        for (_, path, _) in ADMIN_ROUTES {
             let path = concrete(path);
             let get = browser.get(&path).await.status();
             assert_eq!(get, StatusCode::NOT_FOUND, "GET {path} as {who}");
@@ -47,7 +47,7 @@ async fn every_admin_route_is_404_for_visitors_and_ordinary_users_on_get_and_pos
 async fn staff_reach_every_admin_page() {
     let w = world().await;
     let (_, booking) = confirmed_booking(&w).await;
-    for (method, path) in ADMIN_ROUTES.iter().filter(|(m, _)| *m == "GET") {
+    for (method, path, _) in ADMIN_ROUTES.iter().filter(|(m, _, _)| *m == "GET") {
         let path = path
             .replace("{public_id}", &booking)
             .replace("{id}", &w.staff_id.to_string());
@@ -374,23 +374,42 @@ async fn deactivating_a_user_is_confirmed_ends_their_sessions_and_is_audited() {
 }
 
 #[tokio::test]
-async fn staff_rights_are_granted_and_revoked_but_never_on_oneself() {
+async fn roles_are_granted_and_revoked_by_admins_but_never_on_oneself() {
     let w = world().await;
     let bob_id = create_user(&w.app, "bob@example.com", PASSWORD, false).await;
     let bob = w.app.browser();
     login(&bob, "bob@example.com", PASSWORD).await;
     assert_eq!(bob.get("/admin").await.status(), StatusCode::NOT_FOUND);
 
-    let path = format!("/admin/users/{bob_id}/staff");
+    let path = format!("/admin/users/{bob_id}/role");
+    // The first step only asks.
+    let ask = w.staff.post_form(&path, &[("role", "manager")]).await;
+    assert_eq!(ask.status(), StatusCode::OK);
+    assert!(ask.text().await.unwrap().contains("refund money"));
+    assert_eq!(bob.get("/admin").await.status(), StatusCode::NOT_FOUND);
     let response = w
         .staff
-        .post_form(&path, &[("value", "on"), ("confirm", "yes")])
+        .post_form(&path, &[("role", "manager"), ("confirm", "yes")])
         .await;
-    assert!(follow(&w.staff, response).await.contains("is now staff"));
+    assert!(follow(&w.staff, response).await.contains("is now Manager"));
     assert_eq!(bob.get("/admin").await.status(), StatusCode::OK);
+    assert_eq!(
+        bob.get("/admin/users").await.status(),
+        StatusCode::NOT_FOUND,
+        "a manager does not reach accounts and roles"
+    );
     let response = w
         .staff
-        .post_form(&path, &[("value", "off"), ("confirm", "yes")])
+        .post_form(&path, &[("role", "usher"), ("confirm", "yes")])
+        .await;
+    assert!(follow(&w.staff, response).await.contains("is now Usher"));
+    assert_eq!(
+        bob.get("/admin/movies").await.status(),
+        StatusCode::NOT_FOUND
+    );
+    let response = w
+        .staff
+        .post_form(&path, &[("role", "customer"), ("confirm", "yes")])
         .await;
     assert!(
         follow(&w.staff, response)
@@ -399,12 +418,12 @@ async fn staff_rights_are_granted_and_revoked_but_never_on_oneself() {
     );
     assert_eq!(bob.get("/admin").await.status(), StatusCode::NOT_FOUND);
 
-    for action in ["staff", "active"] {
+    for (action, field, value) in [("role", "role", "customer"), ("active", "value", "off")] {
         let response = w
             .staff
             .post_form(
                 &format!("/admin/users/{}/{action}", w.staff_id),
-                &[("value", "off"), ("confirm", "yes")],
+                &[(field, value), ("confirm", "yes")],
             )
             .await;
         let page = follow(&w.staff, response).await;
@@ -415,8 +434,15 @@ async fn staff_rights_are_granted_and_revoked_but_never_on_oneself() {
     }
     assert_eq!(w.staff.get("/admin").await.status(), StatusCode::OK);
     assert_eq!(audit_count(&w.app, "user.grant_staff").await, 1);
+    assert_eq!(audit_count(&w.app, "user.change_role").await, 1);
     assert_eq!(audit_count(&w.app, "user.revoke_staff").await, 1);
-    let response = w.staff.post_form(&path, &[("value", "maybe")]).await;
+    let summary: String =
+        sqlx::query_scalar("SELECT summary FROM audit_log WHERE action = 'user.change_role'")
+            .fetch_one(w.app.db.reader())
+            .await
+            .unwrap();
+    assert!(summary.contains("role: manager -> usher"), "{summary}");
+    let response = w.staff.post_form(&path, &[("role", "staff")]).await;
     assert_eq!(response.status(), StatusCode::BAD_REQUEST);
 }
 

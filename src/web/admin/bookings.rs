@@ -18,6 +18,7 @@ use crate::domain::email_log;
 use crate::domain::incidents;
 use crate::domain::payments::{self, RefundError, RefundPolicy};
 use crate::domain::pricing::format_rupees;
+use crate::domain::roles::Role;
 use crate::domain::showtimes::format_in_zone;
 use crate::domain::tokens::random_token;
 use crate::error::{AppError, AppResult};
@@ -211,6 +212,8 @@ struct BookingPage {
     emails: Vec<EmailRow>,
     incidents: Vec<IncidentRow>,
     audit: Vec<EntryRow>,
+    /// "18:02 by Ravi (Door 1)" when the ticket was admitted at the door.
+    admitted: Option<String>,
     can_refund: bool,
     reason: String,
     errors: FormErrors,
@@ -229,6 +232,8 @@ async fn detail_page(
     reason: String,
     errors: FormErrors,
 ) -> AppResult<Response> {
+    // The box office looks bookings up; refunds and resends are for managers.
+    let can_refund = b.status == Status::Confirmed && page.can(Role::Manager);
     let payments = payments::payments_of(&state.db, b.id)
         .await?
         .into_iter()
@@ -260,8 +265,18 @@ async fn detail_page(
         ..Filter::default()
     };
     let audit = super::audit::rows(audit::list(&state.db, &filter, 50, 0).await?);
+    let admitted = crate::domain::checkin::live_admission(&state.db, b.id)
+        .await?
+        .map(|a| {
+            format!(
+                "{} by {}",
+                format_in_zone(a.admitted_at, &b.timezone),
+                a.by_name
+            )
+        });
     render(BookingPage {
         page,
+        admitted,
         starts: format_in_zone(b.starts_at, &b.timezone),
         created: utc(&b.created_at),
         total: format_rupees(b.amount.total_paise),
@@ -281,7 +296,7 @@ async fn detail_page(
         emails,
         incidents,
         audit,
-        can_refund: b.status == Status::Confirmed,
+        can_refund,
         reason,
         errors,
         b,

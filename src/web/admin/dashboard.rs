@@ -9,6 +9,7 @@ use axum::response::Response;
 use super::render;
 use crate::domain::dashboard::{self, DayRevenue};
 use crate::domain::pricing::format_rupees;
+use crate::domain::roles::Role;
 use crate::domain::showtimes::format_in_zone;
 use crate::error::AppResult;
 use crate::state::AppState;
@@ -69,6 +70,8 @@ pub struct OccupancyRow {
     pub booked: i64,
     pub sellable: i64,
     pub percent: i64,
+    pub admitted: i64,
+    pub sold: i64,
 }
 
 #[derive(Template)]
@@ -88,11 +91,21 @@ struct DashboardPage {
     mixed_timezones: bool,
 }
 
+/// The start page of ushers and the box office: only what their role reaches.
+#[derive(Template)]
+#[template(path = "admin/staff_home.html")]
+struct StaffHome {
+    page: Page,
+}
+
 pub async fn show(
-    StaffUser(_): StaffUser,
+    StaffUser(me): StaffUser,
     State(state): State<AppState>,
     page: Page,
 ) -> AppResult<Response> {
+    if !me.role.includes(Role::Manager) {
+        return render(StaffHome { page });
+    }
     let d = dashboard::load(&state.db, state.clock.now()).await?;
     let chart_total = format_rupees(d.revenue_by_day.iter().map(|r| r.revenue_paise).sum());
     render(DashboardPage {
@@ -114,6 +127,8 @@ pub async fn show(
                 booked: o.booked,
                 sellable: o.sellable,
                 percent: o.percent(),
+                admitted: o.admitted,
+                sold: o.sold,
             })
             .collect(),
         bars: bars(&d.revenue_by_day),

@@ -1,10 +1,13 @@
-//! The staff admin pages under `/admin`. Every handler takes `StaffUser` first, so anyone
-//! who is not staff gets the same 404 as for a page that does not exist, on GET and POST
-//! alike. Destructive actions take two steps: the first POST shows what will happen, and
-//! only the confirmed POST (`confirm=yes`) does it. Each action leaves an audit entry.
+//! The staff pages under `/admin`, in groups by the least role they need (usher, box office,
+//! manager, admin). Each group carries one guard (`auth::require`) as a route layer, so an
+//! account beyond its role gets the same 404 as for a page that does not exist, on GET and
+//! POST alike, and no handler checks a role itself. Destructive actions take two steps:
+//! the first POST shows what will happen, and only the confirmed POST (`confirm=yes`) does
+//! it. Each action leaves an audit entry.
 
 pub mod audit;
 pub mod bookings;
+pub mod checkin;
 pub mod dashboard;
 pub mod emails;
 pub mod incidents;
@@ -22,13 +25,16 @@ pub mod venues;
 use askama::Template;
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
+use axum::middleware::from_fn;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use serde::Deserialize;
 use time::OffsetDateTime;
 
+use crate::domain::roles::Role;
 use crate::error::AppResult;
 use crate::state::AppState;
+use crate::web::auth::require;
 use crate::web::page::Page;
 
 /// Admin forms are small.
@@ -37,63 +43,80 @@ pub const BODY_LIMIT: usize = 16 * 1024;
 /// Rows per page of every admin list.
 pub const PER_PAGE: i64 = 25;
 
-/// Every admin route as (method, path). The 404 walk in `tests/admin.rs` visits each one as a
-/// stranger; a unit test below checks the list matches what `routes` registers.
-pub const ADMIN_ROUTES: &[(&str, &str)] = &[
-    ("GET", "/admin"),
-    ("GET", "/admin/audit"),
-    ("GET", "/admin/bookings"),
-    ("GET", "/admin/bookings/{public_id}"),
-    ("POST", "/admin/bookings/{public_id}/refund"),
-    ("POST", "/admin/bookings/{public_id}/resend"),
-    ("GET", "/admin/users"),
-    ("GET", "/admin/users/{id}"),
-    ("POST", "/admin/users/{id}/active"),
-    ("POST", "/admin/users/{id}/staff"),
-    ("GET", "/admin/emails"),
-    ("POST", "/admin/emails/{id}/retry"),
-    ("GET", "/admin/incidents"),
-    ("POST", "/admin/incidents/{id}/resolve"),
-    ("GET", "/admin/movies"),
-    ("GET", "/admin/movies/new"),
-    ("POST", "/admin/movies/new"),
-    ("GET", "/admin/movies/{id}"),
-    ("POST", "/admin/movies/{id}"),
-    ("POST", "/admin/movies/{id}/poster"),
-    ("POST", "/admin/movies/{id}/active"),
-    ("GET", "/admin/venues"),
-    ("POST", "/admin/cities"),
-    ("GET", "/admin/cities/{id}"),
-    ("POST", "/admin/cities/{id}"),
-    ("POST", "/admin/theatres"),
-    ("GET", "/admin/theatres/{id}"),
-    ("POST", "/admin/theatres/{id}"),
-    ("GET", "/admin/screens/new"),
-    ("POST", "/admin/screens"),
-    ("GET", "/admin/showtimes"),
-    ("GET", "/admin/showtimes/new"),
-    ("POST", "/admin/showtimes/new"),
-    ("POST", "/admin/showtimes/{id}/cancel"),
-    ("GET", "/admin/screens"),
-    ("GET", "/admin/screens/{id}"),
-    ("POST", "/admin/screens/{id}"),
-    ("GET", "/admin/showtimes/{id}"),
-    ("POST", "/admin/showtimes/{id}"),
+/// Every admin route as (method, path, the least role that reaches it). The role matrix
+/// test visits each one as every role; a unit test below checks the list matches what
+/// `routes` registers.
+pub const ADMIN_ROUTES: &[(&str, &str, Role)] = &[
+    ("GET", "/admin", Role::Usher),
+    ("GET", "/admin/checkin", Role::Usher),
+    ("POST", "/admin/checkin", Role::Usher),
+    ("POST", "/admin/checkin/admissions/{id}/undo", Role::Usher),
+    ("GET", "/admin/checkin/devices", Role::Manager),
+    ("POST", "/admin/checkin/devices", Role::Manager),
+    ("POST", "/admin/checkin/devices/{id}/revoke", Role::Manager),
+    ("GET", "/admin/bookings", Role::BoxOffice),
+    ("GET", "/admin/bookings/{public_id}", Role::BoxOffice),
+    ("POST", "/admin/bookings/{public_id}/refund", Role::Manager),
+    ("POST", "/admin/bookings/{public_id}/resend", Role::Manager),
+    ("GET", "/admin/audit", Role::Manager),
+    ("GET", "/admin/emails", Role::Manager),
+    ("POST", "/admin/emails/{id}/retry", Role::Manager),
+    ("GET", "/admin/incidents", Role::Manager),
+    ("POST", "/admin/incidents/{id}/resolve", Role::Manager),
+    ("GET", "/admin/movies", Role::Manager),
+    ("GET", "/admin/movies/new", Role::Manager),
+    ("POST", "/admin/movies/new", Role::Manager),
+    ("GET", "/admin/movies/{id}", Role::Manager),
+    ("POST", "/admin/movies/{id}", Role::Manager),
+    ("POST", "/admin/movies/{id}/poster", Role::Manager),
+    ("POST", "/admin/movies/{id}/active", Role::Manager),
+    ("GET", "/admin/venues", Role::Manager),
+    ("POST", "/admin/cities", Role::Manager),
+    ("GET", "/admin/cities/{id}", Role::Manager),
+    ("POST", "/admin/cities/{id}", Role::Manager),
+    ("POST", "/admin/theatres", Role::Manager),
+    ("GET", "/admin/theatres/{id}", Role::Manager),
+    ("POST", "/admin/theatres/{id}", Role::Manager),
+    ("GET", "/admin/screens/new", Role::Manager),
+    ("POST", "/admin/screens", Role::Manager),
+    ("GET", "/admin/screens", Role::Manager),
+    ("GET", "/admin/screens/{id}", Role::Manager),
+    ("POST", "/admin/screens/{id}", Role::Manager),
+    ("GET", "/admin/showtimes", Role::Manager),
+    ("GET", "/admin/showtimes/new", Role::Manager),
+    ("POST", "/admin/showtimes/new", Role::Manager),
+    ("POST", "/admin/showtimes/{id}/cancel", Role::Manager),
+    ("GET", "/admin/showtimes/{id}", Role::Manager),
+    ("POST", "/admin/showtimes/{id}", Role::Manager),
+    ("GET", "/admin/users", Role::Admin),
+    ("GET", "/admin/users/{id}", Role::Admin),
+    ("POST", "/admin/users/{id}/active", Role::Admin),
+    ("POST", "/admin/users/{id}/role", Role::Admin),
 ];
 
-/// The admin router; `registered` mirrors it for the unit test.
+/// The admin router: one group per least role, each behind its guard.
 pub fn routes() -> Router<AppState> {
-    Router::new()
+    let usher = Router::new()
         .route("/admin", get(dashboard::show))
-        .route("/admin/audit", get(audit::list))
+        .route("/admin/checkin", get(checkin::show).post(checkin::admit))
+        .route("/admin/checkin/admissions/{id}/undo", post(checkin::undo))
+        .route_layer(from_fn(require(Role::Usher)));
+    let box_office = Router::new()
         .route("/admin/bookings", get(bookings::list))
         .route("/admin/bookings/{public_id}", get(bookings::detail))
+        .route_layer(from_fn(require(Role::BoxOffice)));
+    let manager = Router::new()
+        .route(
+            "/admin/checkin/devices",
+            get(checkin::devices).post(checkin::create_device),
+        )
+        .route(
+            "/admin/checkin/devices/{id}/revoke",
+            post(checkin::revoke_device),
+        )
         .route("/admin/bookings/{public_id}/refund", post(bookings::refund))
         .route("/admin/bookings/{public_id}/resend", post(bookings::resend))
-        .route("/admin/users", get(users::list))
-        .route("/admin/users/{id}", get(users::detail))
-        .route("/admin/users/{id}/active", post(users::set_active))
-        .route("/admin/users/{id}/staff", post(users::set_staff))
+        .route("/admin/audit", get(audit::list))
         .route("/admin/emails", get(emails::list))
         .route("/admin/emails/{id}/retry", post(emails::retry))
         .route("/admin/incidents", get(incidents::list))
@@ -124,22 +147,35 @@ pub fn routes() -> Router<AppState> {
             get(venue_edit::theatre).post(venue_edit::update_theatre),
         )
         .route("/admin/screens/new", get(screens::new_page))
-        .route("/admin/screens", post(screens::create))
+        .route(
+            "/admin/screens",
+            get(screen_edit::list).post(screens::create),
+        )
+        .route(
+            "/admin/screens/{id}",
+            get(screen_edit::edit_page).post(screen_edit::save),
+        )
         .route("/admin/showtimes", get(showtimes::list))
         .route(
             "/admin/showtimes/new",
             get(showtime_new::new_page).post(showtime_new::create),
         )
         .route("/admin/showtimes/{id}/cancel", post(showtimes::cancel))
-        .route("/admin/screens", get(screen_edit::list))
-        .route(
-            "/admin/screens/{id}",
-            get(screen_edit::edit_page).post(screen_edit::save),
-        )
         .route(
             "/admin/showtimes/{id}",
             get(showtime_edit::edit_page).post(showtime_edit::save),
         )
+        .route_layer(from_fn(require(Role::Manager)));
+    let admin = Router::new()
+        .route("/admin/users", get(users::list))
+        .route("/admin/users/{id}", get(users::detail))
+        .route("/admin/users/{id}/active", post(users::set_active))
+        .route("/admin/users/{id}/role", post(users::set_role))
+        .route_layer(from_fn(require(Role::Admin)));
+    usher
+        .merge(box_office)
+        .merge(manager)
+        .merge(admin)
         // A wrong method would otherwise answer 405 and admit that the path exists.
         .method_not_allowed_fallback(|| async { crate::error::AppError::NotFound })
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
@@ -273,7 +309,7 @@ mod tests {
                 }
             }
         }
-        let mut listed: Vec<(&str, &str)> = ADMIN_ROUTES.to_vec();
+        let mut listed: Vec<(&str, &str)> = ADMIN_ROUTES.iter().map(|(m, p, _)| (*m, *p)).collect();
         listed.sort();
         registered.sort();
         assert_eq!(listed, registered);

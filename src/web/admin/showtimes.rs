@@ -41,6 +41,7 @@ pub struct Row {
     pub place: String,
     pub cancelled: bool,
     pub bookings: i64,
+    pub admitted: i64,
 }
 
 impl From<ShowtimeRow> for Row {
@@ -52,6 +53,7 @@ impl From<ShowtimeRow> for Row {
             place: format!("{} · {}", s.theatre_name, s.screen_name),
             cancelled: s.is_cancelled,
             bookings: s.confirmed_bookings,
+            admitted: s.admitted_bookings,
         }
     }
 }

@@ -1,5 +1,5 @@
-//! `/admin/users`: search accounts, see one with their bookings, activate or deactivate it
-//! (deactivation ends its sessions) and grant or revoke staff rights, never on oneself.
+//! `/admin/users` (admins only): search accounts, see one with their bookings, activate or
+//! deactivate it (deactivation ends its sessions) and change its role, never on oneself.
 
 use askama::Template;
 use axum::Form;
@@ -12,8 +12,9 @@ use super::{ConfirmPage, PER_PAGE, Pager, confirmed, query_string, render, see_o
 use crate::domain::audit::{self, Filter};
 use crate::domain::bookings;
 use crate::domain::pricing::format_rupees;
+use crate::domain::roles::Role;
 use crate::domain::showtimes::format_in_zone;
-use crate::domain::user_admin::{self, Flag, UserAdminError, UserRow};
+use crate::domain::user_admin::{self, UserAdminError, UserRow};
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
 use crate::web::admin::audit::EntryRow;
@@ -76,6 +77,7 @@ pub struct UserBooking {
 struct UserPage {
     page: Page,
     row: UserRow,
+    roles: [Role; 5],
     joined: String,
     is_self: bool,
     bookings: Vec<UserBooking>,
@@ -116,6 +118,7 @@ pub async fn detail(
     let audit = super::audit::rows(audit::list(&state.db, &filter, 50, 0).await?);
     render(UserPage {
         page,
+        roles: Role::ALL,
         joined: utc(&row.created_at),
         is_self: me.id == id,
         row,
@@ -125,7 +128,7 @@ pub async fn detail(
 }
 
 #[derive(Debug, Deserialize)]
-pub struct FlagForm {
+pub struct ActiveForm {
     /// `on` or `off`.
     #[serde(default)]
     value: String,
@@ -133,73 +136,15 @@ pub struct FlagForm {
     confirm: Option<String>,
 }
 
-async fn change(
-    state: &AppState,
-    me: i64,
-    id: &str,
-    session: &Session,
-    page: Page,
-    form: FlagForm,
-    flag: Flag,
-) -> AppResult<Response> {
-    let id = parse_id(id)?;
-    let on = match form.value.as_str() {
-        "on" => true,
-        "off" => false,
-        _ => return Err(AppError::bad_request("Choose on or off.")),
-    };
-    let back = format!("/admin/users/{id}");
-    let row = user_admin::find(&state.db, id)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    let (path, verb) = match (flag, on) {
-        (Flag::Active, true) => ("active", "Reactivate"),
-        (Flag::Active, false) => ("active", "Deactivate"),
-        (Flag::Staff, true) => ("staff", "Grant staff rights to"),
-        (Flag::Staff, false) => ("staff", "Revoke staff rights from"),
-    };
-    if me == id {
-        flash(session, "error", UserAdminError::OwnAccount.to_string()).await;
-        return Ok(see_other(&back));
-    }
-    // Reactivation gives nothing away and is undone in one click; everything else is
-    // confirmed first.
-    let needs_confirmation = !(flag == Flag::Active && on);
-    if needs_confirmation && !confirmed(&form.confirm) {
-        let consequence = match (flag, on) {
-            (Flag::Active, false) => {
-                "They will be logged out everywhere and cannot log in until reactivated."
-            }
-            (Flag::Staff, true) => "They will see every booking and account and can refund money.",
-            _ => "They will lose access to the admin pages at once.",
-        };
-        return render(ConfirmPage {
-            page,
-            title: format!("{verb} {}?", row.user.email),
-            message: consequence.into(),
-            action: format!("/admin/users/{id}/{path}"),
-            fields: vec![("value".into(), form.value.clone())],
-            button: format!("{verb} {}", row.user.email),
-            cancel: back,
-        });
-    }
-    match user_admin::set_flag(&state.db, me, id, flag, on, state.clock.unix_now()).await {
-        Ok(user) => {
-            let done = match (flag, on) {
-                (Flag::Active, true) => "is active again",
-                (Flag::Active, false) => "is deactivated and logged out everywhere",
-                (Flag::Staff, true) => "is now staff",
-                (Flag::Staff, false) => "is no longer staff",
-            };
-            flash(session, "success", format!("{} {done}.", user.email)).await;
-            Ok(see_other(&back))
+/// What a refused account change tells the admin, on the account's page.
+async fn refused(session: &Session, error: UserAdminError, back: &str) -> AppResult<Response> {
+    match error {
+        UserAdminError::NotFound => Err(AppError::NotFound),
+        UserAdminError::Database(e) => Err(e.into()),
+        refusal => {
+            flash(session, "error", refusal.to_string()).await;
+            Ok(see_other(back))
         }
-        Err(UserAdminError::NotFound) => Err(AppError::NotFound),
-        Err(UserAdminError::OwnAccount) => {
-            flash(session, "error", UserAdminError::OwnAccount.to_string()).await;
-            Ok(see_other(&back))
-        }
-        Err(UserAdminError::Database(e)) => Err(e.into()),
     }
 }
 
@@ -209,18 +154,124 @@ pub async fn set_active(
     session: Session,
     page: Page,
     Path(id): Path<String>,
-    Form(form): Form<FlagForm>,
+    Form(form): Form<ActiveForm>,
 ) -> AppResult<Response> {
-    change(&state, me.id, &id, &session, page, form, Flag::Active).await
+    let id = parse_id(&id)?;
+    let on = match form.value.as_str() {
+        "on" => true,
+        "off" => false,
+        _ => return Err(AppError::bad_request("Choose on or off.")),
+    };
+    let back = format!("/admin/users/{id}");
+    let row = user_admin::find(&state.db, id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    if me.id == id {
+        return refused(&session, UserAdminError::OwnAccount, &back).await;
+    }
+    // Reactivation gives nothing away and is undone in one click; deactivation is
+    // confirmed first.
+    if !on && !confirmed(&form.confirm) {
+        return render(ConfirmPage {
+            page,
+            title: format!("Deactivate {}?", row.user.email),
+            message: "They will be logged out everywhere and cannot log in until reactivated."
+                .into(),
+            action: format!("/admin/users/{id}/active"),
+            fields: vec![("value".into(), form.value.clone())],
+            button: format!("Deactivate {}", row.user.email),
+            cancel: back,
+        });
+    }
+    match user_admin::set_active(&state.db, me.id, id, on, state.clock.unix_now()).await {
+        Ok(user) => {
+            let done = if on {
+                "is active again"
+            } else {
+                "is deactivated and logged out everywhere"
+            };
+            flash(&session, "success", format!("{} {done}.", user.email)).await;
+            Ok(see_other(&back))
+        }
+        Err(error) => refused(&session, error, &back).await,
+    }
 }
 
-pub async fn set_staff(
+#[derive(Debug, Deserialize)]
+pub struct RoleForm {
+    #[serde(default)]
+    role: String,
+    #[serde(default)]
+    confirm: Option<String>,
+}
+
+/// What a role lets its holder do, for the confirmation step.
+fn consequence(role: Role) -> &'static str {
+    match role {
+        Role::Customer => "They will lose access to every staff page at once.",
+        Role::Usher => "They will admit tickets at the door, and nothing else.",
+        Role::BoxOffice => "They will admit tickets, look up bookings and sell at the counter.",
+        Role::Manager => "They will run the programme, see every booking and can refund money.",
+        Role::Admin => "They will have every right, including changing other people's roles.",
+    }
+}
+
+pub async fn set_role(
     StaffUser(me): StaffUser,
     State(state): State<AppState>,
     session: Session,
     page: Page,
     Path(id): Path<String>,
-    Form(form): Form<FlagForm>,
+    Form(form): Form<RoleForm>,
 ) -> AppResult<Response> {
-    change(&state, me.id, &id, &session, page, form, Flag::Staff).await
+    let id = parse_id(&id)?;
+    let Some(role) = Role::parse(form.role.trim()) else {
+        return Err(AppError::bad_request(
+            "Choose a role: customer, usher, box_office, manager or admin.",
+        ));
+    };
+    let back = format!("/admin/users/{id}");
+    let row = user_admin::find(&state.db, id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    if me.id == id {
+        return refused(&session, UserAdminError::OwnAccount, &back).await;
+    }
+    if row.user.role == role {
+        flash(
+            &session,
+            "info",
+            format!("{} is already {}.", row.user.email, role.label()),
+        )
+        .await;
+        return Ok(see_other(&back));
+    }
+    if !confirmed(&form.confirm) {
+        return render(ConfirmPage {
+            page,
+            title: format!(
+                "Make {} {} (now {})?",
+                row.user.email,
+                role.label(),
+                row.user.role.label()
+            ),
+            message: consequence(role).into(),
+            action: format!("/admin/users/{id}/role"),
+            fields: vec![("role".into(), role.as_str().into())],
+            button: format!("Make {} {}", row.user.email, role.label()),
+            cancel: back,
+        });
+    }
+    match user_admin::set_role(&state.db, &me, id, role, state.clock.unix_now()).await {
+        Ok(user) => {
+            let done = if role.is_staff() {
+                format!("{} is now {}.", user.email, role.label())
+            } else {
+                format!("{} is no longer staff.", user.email)
+            };
+            flash(&session, "success", done).await;
+            Ok(see_other(&back))
+        }
+        Err(error) => refused(&session, error, &back).await,
+    }
 }

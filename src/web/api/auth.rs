@@ -16,6 +16,7 @@ use serde_json::json;
 use tower_sessions::Session;
 
 use crate::domain::accounts::{self, AccountError, Registration};
+use crate::domain::roles::Role;
 use crate::domain::users::User;
 use crate::error::{AppError, ErrorBody};
 use crate::state::AppState;
@@ -60,16 +61,19 @@ pub struct UserJson {
     id: i64,
     email: String,
     name: String,
+    /// Any staff role; kept beside `role` for clients written before roles.
     is_staff: bool,
+    role: Role,
 }
 
 impl From<User> for UserJson {
     fn from(user: User) -> Self {
         Self {
+            is_staff: user.is_staff(),
+            role: user.role,
             id: user.id,
             email: user.email,
             name: user.name,
-            is_staff: user.is_staff,
         }
     }
 }

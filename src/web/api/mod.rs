@@ -4,5 +4,6 @@
 pub mod auth;
 pub mod bookings;
 pub mod catalogue;
+pub mod checkin;
 pub mod checkin_keys;
 pub mod payments;

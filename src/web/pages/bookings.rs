@@ -8,6 +8,7 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use tower_sessions::Session;
 
 use crate::domain::bookings::{self, Booking, Status};
+use crate::domain::checkin;
 use crate::domain::payments::{RefundError, RefundPolicy};
 use crate::domain::pricing::format_rupees;
 use crate::domain::showtimes;
@@ -154,6 +155,8 @@ struct DetailPage {
     voided: bool,
     pending: bool,
     cancellable: bool,
+    /// When the ticket was admitted at the door (the theatre's local time), if it was.
+    admitted: Option<String>,
 }
 
 /// `GET /bookings/{id}`: the booking, and for a confirmed one the ticket.
@@ -166,7 +169,11 @@ pub async fn detail(
     let booking = user.booking(&state, &public_id).await?;
     let now = state.clock.now();
     let pending = booking.hold_is_live(now);
-    let refundable = booking.status == Status::Confirmed
+    let admitted = checkin::live_admission(&state.db, booking.id)
+        .await?
+        .map(|a| showtimes::format_in_zone(a.admitted_at, &booking.timezone));
+    let refundable = admitted.is_none()
+        && booking.status == Status::Confirmed
         && now
             < booking.starts_at
                 - time::Duration::hours(state.config.booking.cancellation_cutoff_hours);
@@ -174,6 +181,7 @@ pub async fn detail(
         confirmed: booking.status == Status::Confirmed,
         voided: matches!(booking.status, Status::Refunded | Status::Cancelled),
         cancellable: pending || refundable,
+        admitted,
         pending,
         booking: BookingView::new(&booking, now),
         page,

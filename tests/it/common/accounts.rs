@@ -3,6 +3,7 @@
 
 use std::time::Duration;
 
+use moviebooking::domain::roles::Role;
 use moviebooking::domain::users::{self, NewUser};
 use reqwest::StatusCode;
 
@@ -10,8 +11,14 @@ use super::{Browser, TestApp, location};
 
 /// Creates a verified, active user through the domain (the same rules as registration, so
 /// the password must be 8+ characters and not a common one, e.g. "tickets-for-two").
-/// Returns the user's id. The name is taken from the email's local part.
+/// Returns the user's id. The name is taken from the email's local part. Staff are admins.
 pub async fn create_user(app: &TestApp, email: &str, password: &str, staff: bool) -> i64 {
+    let role = if staff { Role::Admin } else { Role::Customer };
+    create_user_with_role(app, email, password, role).await
+}
+
+/// `create_user` with a given role.
+pub async fn create_user_with_role(app: &TestApp, email: &str, password: &str, role: Role) -> i64 {
     let name = email.split('@').next().unwrap_or("Test user").to_owned();
     let user = users::create_user(
         &app.db,
@@ -19,7 +26,7 @@ pub async fn create_user(app: &TestApp, email: &str, password: &str, staff: bool
             email: email.to_owned(),
             name,
             password: password.to_owned(),
-            is_staff: staff,
+            role,
             email_verified: true,
         },
         app.state.clock.unix_now(),

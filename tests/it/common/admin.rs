@@ -22,9 +22,19 @@ pub struct World {
 }
 
 pub async fn world() -> World {
+    world_with(&[]).await
+}
+
+/// `world` with extra settings (`("CANCELLATION_CUTOFF_HOURS", "0")`, ...).
+pub async fn world_with(extra: &[(&str, &str)]) -> World {
     let fake = FakeRazorpay::start().await;
     let mut settings = fake.settings();
     settings.push(("RATE_LIMITS".into(), "off".into()));
+    settings.extend(
+        extra
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned())),
+    );
     let app = TestApp::spawn_with_owned(settings).await;
     let staff_id = create_user(&app, "boss@example.com", PASSWORD, true).await;
     let staff = app.browser();

@@ -13,8 +13,8 @@ use super::TestApp;
 pub async fn create_verified_user(app: &TestApp, email: &str) -> i64 {
     let now = app.state.clock.unix_now();
     sqlx::query_scalar(
-        "INSERT INTO users (email, name, password_hash, is_staff, is_active, email_verified_at, created_at, updated_at) \
-         VALUES ($1, $2, 'not-a-real-hash', 0, 1, $3, $3, $3) RETURNING id",
+        "INSERT INTO users (email, name, password_hash, is_active, email_verified_at, created_at, updated_at) \
+         VALUES ($1, $2, 'not-a-real-hash', 1, $3, $3, $3) RETURNING id",
     )
     .bind(email)
     .bind("Test Visitor")
