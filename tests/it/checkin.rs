@@ -69,6 +69,21 @@ async fn scan(door: &Browser, body: Value) -> (StatusCode, Value) {
     (status, response.json().await.unwrap_or(Value::Null))
 }
 
+/// Every door scans `token` at the same instant; the statuses they got.
+async fn race(doors: &[Browser], token: &str, showtime: i64) -> Vec<StatusCode> {
+    let barrier = Arc::new(Barrier::new(doors.len()));
+    let scans = doors.iter().map(|door| {
+        let barrier = barrier.clone();
+        async move {
+            barrier.wait().await;
+            scan(door, json!({ "token": token, "showtime_id": showtime }))
+                .await
+                .0
+        }
+    });
+    join_all(scans).await
+}
+
 /// A world with a paid booking whose showtime starts in 30 minutes:
 /// (world, owner, booking, token, code, showtime id).
 async fn door_world() -> (World, Browser, String, String, String, i64) {
@@ -114,17 +129,7 @@ async fn twenty_doors_scanning_one_ticket_at_once_admit_it_once() {
     for _ in 0..20 {
         doors.push(staff(&w.app, Role::Usher).await);
     }
-    let barrier = Arc::new(Barrier::new(doors.len()));
-    let scans = doors.iter().map(|door| {
-        let (barrier, token) = (barrier.clone(), token.clone());
-        async move {
-            barrier.wait().await;
-            scan(door, json!({ "token": token, "showtime_id": showtime }))
-                .await
-                .0
-        }
-    });
-    let statuses = join_all(scans).await;
+    let statuses = race(&doors, &token, showtime).await;
     let admitted = statuses.iter().filter(|s| **s == StatusCode::OK).count();
     let already = statuses
         .iter()
@@ -147,17 +152,7 @@ async fn two_app_processes_on_one_database_admit_a_ticket_once() {
         let app = if i % 2 == 0 { &w.app } else { &other };
         doors.push(staff(app, Role::Usher).await);
     }
-    let barrier = Arc::new(Barrier::new(doors.len()));
-    let scans = doors.iter().map(|door| {
-        let (barrier, token) = (barrier.clone(), token.clone());
-        async move {
-            barrier.wait().await;
-            scan(door, json!({ "token": token, "showtime_id": showtime }))
-                .await
-                .0
-        }
-    });
-    let statuses = join_all(scans).await;
+    let statuses = race(&doors, &token, showtime).await;
     assert_eq!(
         statuses.iter().filter(|s| **s == StatusCode::OK).count(),
         1,
