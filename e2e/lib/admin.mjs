@@ -8,11 +8,12 @@ const noShot = async () => {};
 
 /**
  * Creates a staff account with the real binary, the password on standard input (as an
- * operator's script would pipe it). Returns what the command printed.
+ * operator's script would pipe it). `role` is the staff role (`usher`, `box_office`,
+ * `manager` or `admin`, the command's default). Returns what the command printed.
  */
-export async function createStaff(app, person) {
+export async function createStaff(app, person, { role = 'admin' } = {}) {
   const created = await app.run(
-    ['create-staff', '--email', person.email, '--name', person.name, '--password-stdin'],
+    ['create-staff', '--email', person.email, '--name', person.name, '--role', role, '--password-stdin'],
     { input: `${person.password}\n` },
   );
   assert.equal(created.code, 0, `create-staff failed:\n${created.output}`);

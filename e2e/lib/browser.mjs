@@ -25,12 +25,13 @@ export const CHROMIUM_FLAGS = [
 /**
  * Launches Chromium. playwright-core gives every launch a fresh, temporary
  * `--user-data-dir` of its own (and refuses one in `args`), which is what we want.
+ * `extraArgs` are added after CI's flags (the door test's fake camera, for one).
  */
-export async function launchBrowser() {
+export async function launchBrowser({ extraArgs = [] } = {}) {
   return chromium.launch({
     executablePath: CHROMIUM,
     headless: true,
-    args: CHROMIUM_FLAGS,
+    args: [...CHROMIUM_FLAGS, ...extraArgs],
   });
 }
 

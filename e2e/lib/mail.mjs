@@ -61,12 +61,35 @@ function decodeBody(body, encoding) {
   }
 }
 
-/** Collects the text parts of a MIME entity, depth first. */
+/** A MIME parameter (`filename`, `name`) of a header value, unquoted and decoded. */
+function headerParam(value, name) {
+  const match = new RegExp(`(?:^|;)\\s*${name}\\s*=\\s*(?:"([^"]*)"|([^;\\s]+))`, 'i').exec(value || '');
+  return match ? decodeHeader(match[1] ?? match[2]) : '';
+}
+
+/**
+ * Collects the text parts of a MIME entity, depth first, and every part that is neither
+ * text nor multipart, or is marked `Content-Disposition: attachment`, as an attachment
+ * { filename, contentType, contentId, data (Buffer) }.
+ */
 function collectParts(raw, out) {
   const { head, body } = splitHead(raw);
   const headers = parseHeaders(head);
   const type = (headers['content-type'] || 'text/plain').toLowerCase();
   const boundary = /boundary="?([^";]+)"?/i.exec(headers['content-type'] || '');
+  const disposition = headers['content-disposition'] || '';
+  if (!type.startsWith('multipart/') && (!type.startsWith('text/') || /^\s*attachment/i.test(disposition))) {
+    const encoding = (headers['content-transfer-encoding'] || '').toLowerCase();
+    const data = encoding === 'base64'
+      ? Buffer.from(body.replace(/\s+/g, ''), 'base64')
+      : Buffer.from(encoding === 'quoted-printable' ? decodeQuotedPrintable(body) : body, 'utf8');
+    out.attachments.push({
+      filename: headerParam(disposition, 'filename') || headerParam(headers['content-type'], 'name'),
+      contentType: type.split(';')[0].trim(),
+      contentId: (headers['content-id'] || '').replace(/^<|>$/g, ''),
+      data,
+    });
+  }
   if (type.startsWith('multipart/') && boundary) {
     const parts = body.split(`--${boundary[1]}`).slice(1);
     for (const part of parts) {
@@ -81,10 +104,10 @@ function collectParts(raw, out) {
   return headers;
 }
 
-/** Parses one .eml file into { file, subject, to, from, text, html, raw }. */
+/** Parses one .eml file into { file, subject, to, from, text, html, attachments, raw }. */
 export function parseEml(file) {
   const raw = readFileSync(file, 'utf8');
-  const out = { text: '', html: '' };
+  const out = { text: '', html: '', attachments: [] };
   const headers = collectParts(raw, out);
   return {
     file,
@@ -93,6 +116,7 @@ export function parseEml(file) {
     from: decodeHeader(headers.from || ''),
     text: out.text,
     html: out.html,
+    attachments: out.attachments,
     raw,
   };
 }
@@ -137,4 +161,18 @@ export function findLink(message, prefix) {
   const hit = re.exec(message.text) || re.exec(message.html);
   if (!hit) throw new Error(`no link starting with ${prefix} in mail "${message.subject}":\n${message.text || message.html}`);
   return hit[0].replace(/&amp;/g, '&');
+}
+
+/**
+ * The one attachment of a message whose content type is `contentType` (e.g. `image/png`):
+ * { filename, contentType, contentId, data (Buffer) }. Fails, listing what the message
+ * carries, when there is none or more than one.
+ */
+export function attachmentOf(message, contentType) {
+  const found = message.attachments.filter((a) => a.contentType === contentType.toLowerCase());
+  if (found.length !== 1) {
+    const seen = message.attachments.map((a) => `${a.contentType} "${a.filename}" (${a.data.length} bytes)`).join(', ') || 'none';
+    throw new Error(`expected one ${contentType} attachment in mail "${message.subject}", found ${found.length}; attachments: ${seen}`);
+  }
+  return found[0];
 }

@@ -24,9 +24,22 @@
   var canvas = document.createElement("canvas");
   var context = canvas.getContext("2d", { willReadFrequently: true });
 
+  var timeZone = door.getAttribute("data-timezone") || undefined;
+
+  // "6:02 PM" in the theatre's time zone, as the page without JavaScript says it (the
+  // browser's locale would say "6:02 pm" or put a narrow space before the period).
   function clock(iso) {
     var d = new Date(iso);
-    return d.toLocaleTimeString([], { hour: "numeric", minute: "2-digit" });
+    if (isNaN(d.getTime())) { return ""; }
+    var parts = {};
+    try {
+      new Intl.DateTimeFormat("en-US", { timeZone: timeZone, hour: "numeric", minute: "2-digit", hour12: true })
+        .formatToParts(d).forEach(function (p) { parts[p.type] = p.value; });
+    } catch (e) {
+      var h = d.getHours();
+      parts = { hour: String(((h + 11) % 12) + 1), minute: (d.getMinutes() < 10 ? "0" : "") + d.getMinutes(), dayPeriod: h < 12 ? "AM" : "PM" };
+    }
+    return parts.hour + ":" + parts.minute + " " + String(parts.dayPeriod || "").toUpperCase();
   }
 
   function show(tone, headline, detail, undoId) {
