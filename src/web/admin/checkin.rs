@@ -60,13 +60,13 @@ enum DoorChoice {
 impl DoorChoice {
     fn parse(theatre: Option<&str>, showtime: Option<&str>) -> Self {
         let theatre = theatre.and_then(|t| t.trim().parse::<i64>().ok());
-        match (theatre, showtime.map(str::trim)) {
-            (Some(theatre), Some("next")) => Self::NextHour(theatre),
-            (_, Some(id)) if id.parse::<i64>().is_ok() => {
-                Self::Showtime(id.parse().unwrap_or_default())
-            }
-            (Some(theatre), _) => Self::Theatre(theatre),
-            _ => Self::Nothing,
+        let showtime = showtime.map(str::trim);
+        let showtime_id = showtime.and_then(|s| s.parse::<i64>().ok());
+        match (theatre, showtime, showtime_id) {
+            (Some(theatre), Some("next"), _) => Self::NextHour(theatre),
+            (_, _, Some(id)) => Self::Showtime(id),
+            (Some(theatre), _, None) => Self::Theatre(theatre),
+            (None, _, None) => Self::Nothing,
         }
     }
 
@@ -201,17 +201,8 @@ async fn door_page(
             let showtime = showtimes::find_showtime(&state.db, id)
                 .await?
                 .ok_or(AppError::NotFound)?;
-            let listed = checkin::door_showtimes(
-                &state.db,
-                showtime.theatre_id,
-                showtime.starts_at - time::Duration::minutes(1),
-                time::Duration::minutes(2),
-            )
-            .await?
-            .into_iter()
-            .find(|s| s.id == id);
             let (admitted, sold) = checkin::door_count(&state.db, id).await?;
-            let current = listed.unwrap_or(DoorShowtime {
+            let current = DoorShowtime {
                 id,
                 movie_title: showtime.movie_title.clone(),
                 screen: showtime.screen_name.clone(),
@@ -219,7 +210,7 @@ async fn door_page(
                 starts_at: showtime.starts_at,
                 admitted,
                 sold,
-            });
+            };
             (Some(showtime.theatre_id), Some(current))
         }
         DoorChoice::Theatre(id) | DoorChoice::NextHour(id) => (Some(id), None),
