@@ -120,6 +120,11 @@ impl From<&ShowtimeDetail> for ShowtimeBrief {
 /// The admitted booking, as the door shows it.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
 pub struct AdmittedBooking {
+    /// The booking's row and showtime, for recording a synced scan (not shown to doors).
+    #[serde(skip)]
+    pub row_id: i64,
+    #[serde(skip)]
+    pub showtime_id: i64,
     pub id: String,
     pub code: String,
     pub movie_title: String,
@@ -132,6 +137,8 @@ pub struct AdmittedBooking {
 impl From<&Booking> for AdmittedBooking {
     fn from(b: &Booking) -> Self {
         Self {
+            row_id: b.id,
+            showtime_id: b.showtime_id,
             id: b.public_id.clone(),
             code: b.code.clone(),
             movie_title: b.movie_title.clone(),
@@ -600,7 +607,12 @@ async fn sync_scan(
         return Err(error);
     }
     let text = answer(&outcome);
-    let booked = booked(db, &outcome).await?;
+    let booked = match &outcome {
+        Ok(Scan::Admitted { booking, .. } | Scan::AlreadyAdmitted { booking, .. }) => {
+            Some((booking.row_id, booking.showtime_id))
+        }
+        Err(_) => None,
+    };
     let showtime_id = match (scan.selection, booked) {
         (_, Some((_, showtime_id))) => Some(showtime_id),
         (Selection::Showtime(id), None) => Some(id),
@@ -628,20 +640,6 @@ async fn sync_scan(
     .execute(db.writer())
     .await?;
     Ok(stored_answer(db, &scan.client_id).await?.unwrap_or(text))
-}
-
-/// The (booking, showtime) ids a scan was about, when it found a booking.
-async fn booked(
-    db: &Db,
-    outcome: &Result<Scan, CheckinError>,
-) -> Result<Option<(i64, i64)>, sqlx::Error> {
-    let public_id = match outcome {
-        Ok(Scan::Admitted { booking, .. } | Scan::AlreadyAdmitted { booking, .. }) => &booking.id,
-        Err(_) => return Ok(None),
-    };
-    Ok(bookings::find_by_public_id(db, public_id)
-        .await?
-        .map(|b| (b.id, b.showtime_id)))
 }
 
 async fn stored_answer(db: &Db, client_id: &str) -> Result<Option<String>, sqlx::Error> {

@@ -157,16 +157,34 @@ pub async fn authenticate(
     Ok(Some((id, theatre_id, name)))
 }
 
+/// One device by id.
+pub async fn find(db: &Db, device_id: i64) -> Result<Option<Device>, sqlx::Error> {
+    Ok(list_where(db, "WHERE d.id = $1", Some(device_id))
+        .await?
+        .pop())
+}
+
 /// Every device, live ones first, newest first.
 pub async fn list(db: &Db) -> Result<Vec<Device>, sqlx::Error> {
+    list_where(db, "", None).await
+}
+
+async fn list_where(
+    db: &Db,
+    condition: &'static str,
+    id: Option<i64>,
+) -> Result<Vec<Device>, sqlx::Error> {
     type Row = (i64, i64, String, String, i64, Option<i64>, Option<i64>);
-    let rows: Vec<Row> = sqlx::query_as(
+    let sql = format!(
         "SELECT d.id, d.theatre_id, t.name, d.name, d.created_at, d.revoked_at, d.last_seen_at \
-         FROM checkin_devices d JOIN theatres t ON t.id = d.theatre_id \
-         ORDER BY (d.revoked_at IS NULL) DESC, d.created_at DESC, d.id DESC LIMIT 500",
-    )
-    .fetch_all(db.reader())
-    .await?;
+         FROM checkin_devices d JOIN theatres t ON t.id = d.theatre_id {condition} \
+         ORDER BY (d.revoked_at IS NULL) DESC, d.created_at DESC, d.id DESC LIMIT 500"
+    );
+    let mut query = sqlx::query_as::<_, Row>(sqlx::AssertSqlSafe(sql));
+    if let Some(id) = id {
+        query = query.bind(id);
+    }
+    let rows = query.fetch_all(db.reader()).await?;
     Ok(rows
         .into_iter()
         .map(

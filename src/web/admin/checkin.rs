@@ -454,10 +454,10 @@ pub async fn create_device(
         }
         None => Err(checkin_devices::DeviceError::UnknownTheatre),
     };
+    // Listed after the create, so the new device is in the table.
     let mut view = devices_page(&state, page).await?;
     match outcome {
         Ok((device, token)) => {
-            view.devices = checkin_devices::list(&state.db).await?;
             view.created = Some((device.name, token));
             let mut response = render(view)?;
             // The token must not linger in any cache.
@@ -492,10 +492,8 @@ pub async fn revoke_device(
     Form(form): Form<RevokeForm>,
 ) -> AppResult<Response> {
     let id: i64 = id.parse().map_err(|_| AppError::NotFound)?;
-    let device = checkin_devices::list(&state.db)
+    let device = checkin_devices::find(&state.db, id)
         .await?
-        .into_iter()
-        .find(|d| d.id == id)
         .ok_or(AppError::NotFound)?;
     if !confirmed(&form.confirm) {
         return render(ConfirmPage {
