@@ -5,13 +5,11 @@
 //! then renders it as an HTML page for pages or as `{"error", "message"}` under `/api/`,
 //! so every route answers in its own format without each handler choosing.
 
-use std::collections::BTreeMap;
 
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 
-/// Messages for individual form fields, keyed by field name.
-pub type FieldErrors = BTreeMap<String, String>;
+pub use crate::domain::validation::FieldErrors;
 
 #[derive(Debug, thiserror::Error)]
 pub enum AppError {

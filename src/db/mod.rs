@@ -6,6 +6,7 @@
 //! All SQL of the application lives here and in `domain/`.
 
 pub mod backup;
+pub mod decode;
 pub mod migrate;
 pub mod session_store;
 

@@ -15,7 +15,7 @@ use time_tz::{OffsetDateTimeExt, PrimitiveDateTimeExt};
 
 use crate::db::{Db, escape_like, unix};
 use crate::domain::poster_image::{self, PosterImageError, PosterImages};
-use crate::error::FieldErrors;
+use crate::domain::validation::FieldErrors;
 
 /// The timezone of theatres that do not say otherwise, and of "today" for release dates.
 pub const DEFAULT_TIMEZONE: &str = "Asia/Kolkata";

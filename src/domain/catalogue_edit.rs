@@ -16,7 +16,7 @@ use crate::domain::audit::{self, NewEntry, describe_changes};
 use crate::domain::catalogue::{
     self, CatalogueError, Certificate, City, NewMovie, check_city, check_theatre, clean_list,
 };
-use crate::error::FieldErrors;
+use crate::domain::validation::FieldErrors;
 
 /// Why an edit was refused.
 #[derive(Debug, thiserror::Error)]

@@ -19,7 +19,7 @@ use crate::db::{Db, Engine, from_unix, unix};
 use crate::domain::audit::{self, NewEntry};
 use crate::domain::catalogue::DEFAULT_TIMEZONE;
 use crate::domain::pricing::format_rupees;
-use crate::error::FieldErrors;
+use crate::domain::validation::FieldErrors;
 
 /// Minutes kept free after every showtime to clean the auditorium.
 pub const CLEANING_BUFFER_MINUTES: i64 = 20;

@@ -11,7 +11,7 @@ use sqlx::{AnyConnection, Row};
 use crate::db::Db;
 use crate::domain::passwords::{self, HashError};
 use crate::domain::roles::Role;
-use crate::error::FieldErrors;
+use crate::domain::validation::FieldErrors;
 
 /// A user as the rest of the application sees it. The password hash never leaves this
 /// module.

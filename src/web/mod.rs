@@ -7,6 +7,7 @@ pub mod auth;
 pub mod booking_routes;
 pub mod cors;
 pub mod csrf;
+pub mod extract;
 pub mod health;
 pub mod media;
 pub mod metrics;

@@ -15,11 +15,20 @@ const FLASH_KEY: &str = "flash";
 /// The session key holding the visitor's chosen city slug.
 pub const CITY_KEY: &str = "city";
 
+/// How a flash message reads: its word is also the CSS class `flash-{level}`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, strum::Display)]
+#[serde(rename_all = "lowercase")]
+#[strum(serialize_all = "lowercase")]
+pub enum Level {
+    Success,
+    Info,
+    Error,
+}
+
 /// A one-time message shown on the next page (after a redirect).
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Flash {
-    /// `success`, `info` or `error`; used as a CSS class.
-    pub level: String,
+    pub level: Level,
     pub text: String,
 }
 
@@ -100,7 +109,7 @@ impl<S: Send + Sync> FromRequestParts<S> for Page {
 }
 
 /// Queues a message for the next page the visitor sees.
-pub async fn flash(session: &Session, level: &str, text: impl Into<String>) {
+pub async fn flash(session: &Session, level: Level, text: impl Into<String>) {
     let mut flashes = session
         .get::<Vec<Flash>>(FLASH_KEY)
         .await
@@ -108,7 +117,7 @@ pub async fn flash(session: &Session, level: &str, text: impl Into<String>) {
         .flatten()
         .unwrap_or_default();
     flashes.push(Flash {
-        level: level.to_owned(),
+        level,
         text: text.into(),
     });
     if let Err(error) = session.insert(FLASH_KEY, flashes).await {

@@ -28,7 +28,7 @@ use crate::web::admin::audit::EntryRow;
 use crate::web::admin::emails::EmailRow;
 use crate::web::admin::incidents::IncidentRow;
 use crate::web::auth::StaffUser;
-use crate::web::page::{Page, flash};
+use crate::web::page::{Level, Page, flash};
 use crate::web::pages::account::FormErrors;
 
 /// The statuses staff can filter by.
@@ -389,13 +389,13 @@ pub async fn refund(
             .await?;
             flash(
                 &session,
-                "success",
+                Level::Success,
                 format!("Booking {} is refunded.", b.code),
             )
             .await;
         }
         Err(RefundError::Database(e)) => return Err(e.into()),
-        Err(e) => flash(&session, "error", e.to_string()).await,
+        Err(e) => flash(&session, Level::Error, e.to_string()).await,
     }
     Ok(see_other(&back))
 }
@@ -424,12 +424,12 @@ pub async fn resend(
             state.mailer.deliver(id).await;
             flash(
                 &session,
-                "success",
+                Level::Success,
                 format!("The confirmation was sent again to {}.", b.owner_email),
             )
             .await;
         }
-        Err(e @ ResendError::NotConfirmed) => flash(&session, "error", e.to_string()).await,
+        Err(e @ ResendError::NotConfirmed) => flash(&session, Level::Error, e.to_string()).await,
         Err(ResendError::Database(e)) => return Err(e.into()),
     }
     Ok(see_other(&back))

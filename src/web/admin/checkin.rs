@@ -25,7 +25,7 @@ use crate::error::{AppError, AppResult};
 use crate::state::AppState;
 use crate::web::api::checkin::{undo_error, with_door};
 use crate::web::auth::StaffUser;
-use crate::web::page::{Page, flash};
+use crate::web::page::{Level, Page, flash};
 
 /// How far ahead the showtime picker looks.
 const PICKER_AHEAD: time::Duration = time::Duration::hours(18);
@@ -367,14 +367,14 @@ pub async fn undo(
         Ok(()) => {
             flash(
                 &session,
-                "success",
+                Level::Success,
                 "Admission undone: the ticket can be scanned again.",
             )
             .await
         }
         Err(outcome) => match undo_error(outcome) {
             AppError::Forbidden(message) | AppError::Unprocessable { message, .. } => {
-                flash(&session, "error", message).await
+                flash(&session, Level::Error, message).await
             }
             other => return Err(other),
         },
@@ -510,11 +510,11 @@ pub async fn revoke_device(
         });
     }
     if checkin_devices::revoke(&state.db, me.id, id, state.clock.unix_now()).await? {
-        flash(&session, "success", format!("{} is revoked.", device.name)).await;
+        flash(&session, Level::Success, format!("{} is revoked.", device.name)).await;
     } else {
         flash(
             &session,
-            "info",
+            Level::Info,
             format!("{} was already revoked.", device.name),
         )
         .await;

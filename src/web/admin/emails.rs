@@ -11,7 +11,7 @@ use crate::domain::email_log::{self, RetryError};
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
 use crate::web::auth::StaffUser;
-use crate::web::page::{Page, flash};
+use crate::web::page::{Level, Page, flash};
 
 /// The statuses a message can be in, for the filter.
 pub const STATUSES: &[&str] = &["queued", "sent", "failed"];
@@ -112,17 +112,17 @@ pub async fn retry(
                 .await?
                 .unwrap_or_default();
             let (level, text) = if status == "sent" {
-                ("success", format!("Email #{id} was sent."))
+                (Level::Success, format!("Email #{id} was sent."))
             } else {
                 (
-                    "error",
+                    Level::Error,
                     format!("Email #{id} could not be sent yet; it stays queued ({status})."),
                 )
             };
             flash(&session, level, text).await;
         }
         Err(RetryError::NotFound) => return Err(AppError::NotFound),
-        Err(e @ RetryError::AlreadySent) => flash(&session, "info", e.to_string()).await,
+        Err(e @ RetryError::AlreadySent) => flash(&session, Level::Info, e.to_string()).await,
         Err(RetryError::Database(e)) => return Err(e.into()),
     }
     Ok(see_other("/admin/emails"))

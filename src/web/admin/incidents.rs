@@ -16,7 +16,7 @@ use crate::domain::incidents::{self, Incident, ResolveError, StatusFilter};
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
 use crate::web::auth::StaffUser;
-use crate::web::page::{Page, flash};
+use crate::web::page::{Level, Page, flash};
 
 #[derive(Debug, Deserialize, Default)]
 pub struct IncidentQuery {
@@ -168,7 +168,7 @@ pub async fn resolve(
     if !incident.is_open() {
         flash(
             &session,
-            "info",
+            Level::Info,
             ResolveError::AlreadyResolved(id).to_string(),
         )
         .await;
@@ -197,15 +197,15 @@ pub async fn resolve(
         Ok(resolved) => {
             flash(
                 &session,
-                "success",
+                Level::Success,
                 format!("Incident #{} ({}) is resolved.", resolved.id, resolved.kind),
             )
             .await;
         }
-        Err(e @ ResolveError::AlreadyResolved(_)) => flash(&session, "info", e.to_string()).await,
+        Err(e @ ResolveError::AlreadyResolved(_)) => flash(&session, Level::Info, e.to_string()).await,
         Err(ResolveError::NotFound) => return Err(AppError::NotFound),
         // Not reached: the note passed the same check above.
-        Err(e @ ResolveError::Invalid(_)) => flash(&session, "error", e.to_string()).await,
+        Err(e @ ResolveError::Invalid(_)) => flash(&session, Level::Error, e.to_string()).await,
         Err(ResolveError::Database(e)) => return Err(e.into()),
     }
     Ok(see_other(&back))

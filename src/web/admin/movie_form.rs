@@ -15,7 +15,7 @@ use crate::domain::catalogue_edit::{self, EditError};
 use crate::error::{AppError, AppResult, FieldErrors};
 use crate::state::AppState;
 use crate::web::auth::StaffUser;
-use crate::web::page::{Page, flash};
+use crate::web::page::{Level, Page, flash};
 
 /// A movie as typed into the form.
 #[derive(Debug, Deserialize, Default, Clone)]
@@ -113,7 +113,7 @@ pub async fn update(
     }
     match catalogue_edit::update_movie(&state.db, me.id, id, &movie, state.clock.now()).await {
         Ok(()) => {
-            flash(&session, "success", format!("{} is saved.", movie.title)).await;
+            flash(&session, Level::Success, format!("{} is saved.", movie.title)).await;
             Ok(see_other(&format!("/admin/movies/{id}")))
         }
         Err(EditError::Invalid(errors)) => {

@@ -26,7 +26,7 @@ use crate::error::{AppError, AppResult, FieldErrors};
 use crate::state::AppState;
 use crate::web::admin::audit::EntryRow;
 use crate::web::auth::StaffUser;
-use crate::web::page::{Page, flash};
+use crate::web::page::{Level, Page, flash};
 use crate::web::pages::account::FormErrors;
 
 /// Room for the multipart framing around the largest poster we accept, so that a slightly
@@ -220,7 +220,7 @@ pub async fn poster(
                 state.clock.unix_now(),
             )
             .await?;
-            flash(&session, "success", "The poster is updated.").await;
+            flash(&session, Level::Success, "The poster is updated.").await;
             Ok(see_other(&format!("/admin/movies/{id}")))
         }
         Err(CatalogueError::Invalid(errors)) => movie_page(&state, page, id, None, errors).await,
@@ -273,7 +273,7 @@ pub async fn set_active(
     } else {
         "is hidden from the catalogue"
     };
-    flash(&session, "success", format!("{} {text}.", movie.title)).await;
+    flash(&session, Level::Success, format!("{} {text}.", movie.title)).await;
     Ok(see_other(&back))
 }
 
@@ -326,7 +326,7 @@ pub async fn create(
                     state.clock.unix_now(),
                 )
                 .await?;
-                flash(&session, "success", format!("{} is added.", new.title)).await;
+                flash(&session, Level::Success, format!("{} is added.", new.title)).await;
                 return Ok(see_other(&format!("/admin/movies/{}", movie.id)));
             }
             Err(CatalogueError::Invalid(more)) => errors.extend(more),

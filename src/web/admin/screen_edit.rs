@@ -17,7 +17,7 @@ use crate::domain::screens::{self, CategoryDef, ScreenDetail, ScreenListRow};
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
 use crate::web::auth::StaffUser;
-use crate::web::page::{Page, flash};
+use crate::web::page::{Level, Page, flash};
 
 #[derive(Template)]
 #[template(path = "admin/screens.html")]
@@ -114,7 +114,7 @@ pub async fn save(
             Ok(updated) => {
                 flash(
                     &session,
-                    "success",
+                    Level::Success,
                     format!("Screen {name} is saved ({}).", updated.summary),
                 )
                 .await;

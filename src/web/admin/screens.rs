@@ -18,7 +18,7 @@ use crate::domain::venue_admin;
 use crate::error::{AppError, AppResult, FieldErrors};
 use crate::state::AppState;
 use crate::web::auth::StaffUser;
-use crate::web::page::{Page, flash};
+use crate::web::page::{Level, Page, flash};
 use crate::web::pages::account::FormErrors;
 
 const DEFAULT_CATEGORIES: &str = "C Classic\nP Prime";
@@ -289,7 +289,7 @@ pub async fn create(
                 .await?;
                 flash(
                     &session,
-                    "success",
+                    Level::Success,
                     format!(
                         "Screen {name} is created with {} seats.",
                         created.seat_count

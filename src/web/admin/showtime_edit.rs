@@ -21,7 +21,7 @@ use crate::domain::venue_admin::ScreenChoice;
 use crate::error::{AppError, AppResult, FieldErrors};
 use crate::state::AppState;
 use crate::web::auth::StaffUser;
-use crate::web::page::{Page, flash};
+use crate::web::page::{Level, Page, flash};
 
 #[derive(Template)]
 #[template(path = "admin/showtime_edit.html")]
@@ -150,7 +150,7 @@ pub async fn save(
         Ok(summary) => {
             flash(
                 &session,
-                "success",
+                Level::Success,
                 format!("Showtime {id} is saved ({summary})."),
             )
             .await;

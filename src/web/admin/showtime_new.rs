@@ -23,7 +23,7 @@ use crate::domain::venue_admin::{self, ScreenChoice};
 use crate::error::{AppError, AppResult, FieldErrors};
 use crate::state::AppState;
 use crate::web::auth::StaffUser;
-use crate::web::page::{Page, flash};
+use crate::web::page::{Level, Page, flash};
 use crate::web::pages::account::FormErrors;
 
 /// The form fields the new and edit pages share (movie, start, language, format, a price
@@ -231,7 +231,7 @@ pub async fn create(
                 state.clock.unix_now(),
             )
             .await?;
-            flash(&session, "success", "The showtime is scheduled.").await;
+            flash(&session, Level::Success, "The showtime is scheduled.").await;
             Ok(see_other("/admin/showtimes"))
         }
         Err(error) => {

@@ -20,7 +20,7 @@ use crate::error::{AppError, AppResult};
 use crate::payments::flow;
 use crate::state::AppState;
 use crate::web::auth::StaffUser;
-use crate::web::page::{Page, flash};
+use crate::web::page::{Level, Page, flash};
 use crate::web::pages::account::FormErrors;
 
 /// The reason recorded on every refund of a cancelled showtime.
@@ -182,7 +182,7 @@ pub async fn cancel(
     .await?;
     flash(
         &session,
-        "success",
+        Level::Success,
         format!("The showtime is cancelled; {refunded} booking(s) refunded."),
     )
     .await;

@@ -19,7 +19,7 @@ use crate::error::{AppError, AppResult};
 use crate::state::AppState;
 use crate::web::admin::audit::EntryRow;
 use crate::web::auth::StaffUser;
-use crate::web::page::{Page, flash};
+use crate::web::page::{Level, Page, flash};
 
 #[derive(Debug, Deserialize, Default)]
 pub struct UserQuery {
@@ -142,7 +142,7 @@ async fn refused(session: &Session, error: UserAdminError, back: &str) -> AppRes
         UserAdminError::NotFound => Err(AppError::NotFound),
         UserAdminError::Database(e) => Err(e.into()),
         refusal => {
-            flash(session, "error", refusal.to_string()).await;
+            flash(session, Level::Error, refusal.to_string()).await;
             Ok(see_other(back))
         }
     }
@@ -190,7 +190,7 @@ pub async fn set_active(
             } else {
                 "is deactivated and logged out everywhere"
             };
-            flash(&session, "success", format!("{} {done}.", user.email)).await;
+            flash(&session, Level::Success, format!("{} {done}.", user.email)).await;
             Ok(see_other(&back))
         }
         Err(error) => refused(&session, error, &back).await,
@@ -240,7 +240,7 @@ pub async fn set_role(
     if row.user.role == role {
         flash(
             &session,
-            "info",
+            Level::Info,
             format!("{} is already {}.", row.user.email, role.label()),
         )
         .await;
@@ -269,7 +269,7 @@ pub async fn set_role(
             } else {
                 format!("{} is no longer staff.", user.email)
             };
-            flash(&session, "success", done).await;
+            flash(&session, Level::Success, done).await;
             Ok(see_other(&back))
         }
         Err(error) => refused(&session, error, &back).await,

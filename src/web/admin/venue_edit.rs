@@ -16,7 +16,7 @@ use crate::domain::catalogue_edit::{self, EditError, TheatreFields};
 use crate::error::{AppError, AppResult, FieldErrors};
 use crate::state::AppState;
 use crate::web::auth::StaffUser;
-use crate::web::page::{Page, flash};
+use crate::web::page::{Level, Page, flash};
 use crate::web::pages::account::FormErrors;
 
 fn parse_id(raw: &str) -> AppResult<i64> {
@@ -96,7 +96,7 @@ pub async fn update_city(
     .await;
     match saved {
         Ok(city) => {
-            flash(&session, "success", format!("{} is saved.", city.name)).await;
+            flash(&session, Level::Success, format!("{} is saved.", city.name)).await;
             Ok(see_other("/admin/venues"))
         }
         Err(EditError::Invalid(errors)) => city_page(&state, page, id, Some(form), errors).await,
@@ -191,7 +191,7 @@ pub async fn update_theatre(
         Ok(()) => {
             flash(
                 &session,
-                "success",
+                Level::Success,
                 format!("{} is saved.", fields.name.trim()),
             )
             .await;

@@ -16,7 +16,7 @@ use crate::domain::venue_admin;
 use crate::error::{AppError, AppResult, FieldErrors};
 use crate::state::AppState;
 use crate::web::auth::StaffUser;
-use crate::web::page::{Page, flash};
+use crate::web::page::{Level, Page, flash};
 use crate::web::pages::account::FormErrors;
 
 #[derive(Debug, Deserialize, Default)]
@@ -104,7 +104,7 @@ pub async fn create_city(
                 state.clock.unix_now(),
             )
             .await?;
-            flash(&session, "success", format!("{} is saved.", city.name)).await;
+            flash(&session, Level::Success, format!("{} is saved.", city.name)).await;
             Ok(see_other("/admin/venues"))
         }
         Err(CatalogueError::Invalid(errors)) => {
@@ -155,7 +155,7 @@ pub async fn create_theatre(
             .await?;
             flash(
                 &session,
-                "success",
+                Level::Success,
                 format!("{} is saved.", form.theatre_name.trim()),
             )
             .await;

@@ -22,7 +22,7 @@ use crate::error::{AppResult, FieldErrors};
 use crate::state::AppState;
 use crate::web::api::auth::account_error;
 use crate::web::auth::{CurrentUser, MaybeUser, log_in, log_out};
-use crate::web::page::{Page, flash};
+use crate::web::page::{Level, Page, flash};
 use crate::web::rate_limit::{self, ClientIp};
 
 /// Account forms are small; anything bigger is refused before it is parsed.
@@ -375,7 +375,7 @@ async fn login(
     match accounts::login(&state.db, &form.email, &form.password, &ip, now).await {
         Ok(user) => {
             log_in(&session, user.id).await?;
-            flash(&session, "success", format!("Welcome back, {}.", user.name)).await;
+            flash(&session, Level::Success, format!("Welcome back, {}.", user.name)).await;
             Ok(see_other(&next))
         }
         Err(AccountError::Invalid(errors)) => {
@@ -396,7 +396,7 @@ async fn login(
 
 async fn logout(session: Session) -> AppResult<Response> {
     log_out(&session).await?;
-    flash(&session, "info", "You have been logged out.").await;
+    flash(&session, Level::Info, "You have been logged out.").await;
     Ok(see_other("/"))
 }
 
@@ -522,7 +522,7 @@ async fn reset_confirm(
             log_out(&session).await?;
             flash(
                 &session,
-                "success",
+                Level::Success,
                 "Your password has been changed and you have been logged out everywhere. Log in with your new password.",
             )
             .await;
@@ -600,7 +600,7 @@ async fn change_password(
             session.cycle_id().await?;
             flash(
                 &session,
-                "success",
+                Level::Success,
                 "Your password has been changed. You have been logged out on your other devices.",
             )
             .await;

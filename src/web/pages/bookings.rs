@@ -18,7 +18,7 @@ use crate::error::{AppError, AppResult};
 use crate::payments::flow;
 use crate::state::AppState;
 use crate::web::auth::CurrentUser;
-use crate::web::page::{Page, flash};
+use crate::web::page::{Level, Page, flash};
 
 /// A booking prepared for display.
 pub struct BookingView {
@@ -253,7 +253,7 @@ pub async fn cancel(
         {
             flash(
                 &session,
-                "success",
+                Level::Success,
                 "Your booking was cancelled and the seats released.",
             )
             .await;
@@ -269,17 +269,17 @@ pub async fn cancel(
                         "Your booking was cancelled. A refund of {} is on its way to your original payment method (the convenience fee is not refunded).",
                         format_rupees(booking.amount.seats_paise)
                     );
-                    flash(&session, "success", message).await;
+                    flash(&session, Level::Success, message).await;
                 }
                 Err(RefundError::Database(error)) => return Err(error.into()),
                 Err(RefundError::NotOwner) => return Err(AppError::NotFound),
-                Err(refused) => flash(&session, "error", refused.to_string()).await,
+                Err(refused) => flash(&session, Level::Error, refused.to_string()).await,
             }
         }
         _ => {
             flash(
                 &session,
-                "error",
+                Level::Error,
                 "This booking can no longer be cancelled.",
             )
             .await

@@ -10,7 +10,7 @@ use tower_sessions::Session;
 use crate::domain::catalogue::{self, City, Shelves};
 use crate::error::AppResult;
 use crate::state::AppState;
-use crate::web::page::{CITY_KEY, Page, flash};
+use crate::web::page::{CITY_KEY, Level, Page, flash};
 
 /// Movies per shelf on the home page.
 const SHELF_SIZE: u64 = 12;
@@ -63,7 +63,7 @@ pub async fn choose_city(
         Some(city) => {
             session.insert(CITY_KEY, &city.slug).await?;
         }
-        None => flash(&session, "error", "We do not know that city yet.").await,
+        None => flash(&session, Level::Error, "We do not know that city yet.").await,
     }
     Ok(Redirect::to("/"))
 }

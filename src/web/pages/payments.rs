@@ -17,7 +17,7 @@ use crate::payments::flow::{self, CheckoutOrder, PaymentError};
 use crate::payments::signature;
 use crate::state::AppState;
 use crate::web::auth::CurrentUser;
-use crate::web::page::{Page, flash};
+use crate::web::page::{Level, Page, flash};
 use crate::web::rate_limit;
 
 #[derive(Template)]
@@ -186,9 +186,9 @@ pub async fn callback(
             flash(
                 &session,
                 if booking.status == bookings::Status::Confirmed {
-                    "success"
+                    Level::Success
                 } else {
-                    "error"
+                    Level::Error
                 },
                 message,
             )
@@ -223,7 +223,7 @@ pub async fn dev_fail(
     let booking = user.booking(&state, &public_id).await?;
     flash(
         &session,
-        "error",
+        Level::Error,
         "The payment failed (development gateway). Your seats are still held; you can try again.",
     )
     .await;
