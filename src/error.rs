@@ -5,7 +5,6 @@
 //! then renders it as an HTML page for pages or as `{"error", "message"}` under `/api/`,
 //! so every route answers in its own format without each handler choosing.
 
-
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 

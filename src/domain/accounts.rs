@@ -16,9 +16,9 @@ use crate::domain::passwords::{self, HashError};
 use crate::domain::roles::Role;
 use crate::domain::tokens::{hash_token, random_token};
 use crate::domain::users::{self, User};
+use crate::domain::validation::FieldErrors;
 use crate::domain::{mail_quota, outbox};
 use crate::email::messages::{self, Recipient};
-use crate::domain::validation::FieldErrors;
 
 /// How long an email verification link works.
 pub const VERIFY_TOKEN_HOURS: i64 = 48;

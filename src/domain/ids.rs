@@ -102,7 +102,17 @@ mod tests {
     #[test]
     fn ids_parse_only_positive_integers() {
         assert_eq!("42".parse::<BookingId>(), Ok(BookingId(42)));
-        for bad in ["", "0", "-1", "+1", "07", "1.5", "x", "9223372036854775808", " 1"] {
+        for bad in [
+            "",
+            "0",
+            "-1",
+            "+1",
+            "07",
+            "1.5",
+            "x",
+            "9223372036854775808",
+            " 1",
+        ] {
             assert_eq!(bad.parse::<BookingId>(), Err(NotAnId), "{bad:?}");
         }
     }

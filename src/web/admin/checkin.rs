@@ -510,7 +510,12 @@ pub async fn revoke_device(
         });
     }
     if checkin_devices::revoke(&state.db, me.id, id, state.clock.unix_now()).await? {
-        flash(&session, Level::Success, format!("{} is revoked.", device.name)).await;
+        flash(
+            &session,
+            Level::Success,
+            format!("{} is revoked.", device.name),
+        )
+        .await;
     } else {
         flash(
             &session,

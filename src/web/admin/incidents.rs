@@ -202,7 +202,9 @@ pub async fn resolve(
             )
             .await;
         }
-        Err(e @ ResolveError::AlreadyResolved(_)) => flash(&session, Level::Info, e.to_string()).await,
+        Err(e @ ResolveError::AlreadyResolved(_)) => {
+            flash(&session, Level::Info, e.to_string()).await
+        }
         Err(ResolveError::NotFound) => return Err(AppError::NotFound),
         // Not reached: the note passed the same check above.
         Err(e @ ResolveError::Invalid(_)) => flash(&session, Level::Error, e.to_string()).await,

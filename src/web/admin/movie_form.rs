@@ -113,7 +113,12 @@ pub async fn update(
     }
     match catalogue_edit::update_movie(&state.db, me.id, id, &movie, state.clock.now()).await {
         Ok(()) => {
-            flash(&session, Level::Success, format!("{} is saved.", movie.title)).await;
+            flash(
+                &session,
+                Level::Success,
+                format!("{} is saved.", movie.title),
+            )
+            .await;
             Ok(see_other(&format!("/admin/movies/{id}")))
         }
         Err(EditError::Invalid(errors)) => {

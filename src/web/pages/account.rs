@@ -375,7 +375,12 @@ async fn login(
     match accounts::login(&state.db, &form.email, &form.password, &ip, now).await {
         Ok(user) => {
             log_in(&session, user.id).await?;
-            flash(&session, Level::Success, format!("Welcome back, {}.", user.name)).await;
+            flash(
+                &session,
+                Level::Success,
+                format!("Welcome back, {}.", user.name),
+            )
+            .await;
             Ok(see_other(&next))
         }
         Err(AccountError::Invalid(errors)) => {
