@@ -369,6 +369,31 @@ mod tests {
     }
 
     #[test]
+    fn every_refused_setting_is_reported_at_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let errors = Config::parse(
+            &vars(&[
+                ("PORT", "eighty"),
+                ("EMAIL_BACKEND", "pigeon"),
+                ("RAZORPAY_TIMEOUT_SECONDS", "soon"),
+                ("CHECKIN_UNDO_MINUTES", "-1"),
+            ]),
+            dir.path(),
+        )
+        .unwrap_err();
+        let names: Vec<&str> = errors.all().iter().map(|e| e.name).collect();
+        assert_eq!(
+            names,
+            [
+                server::PORT,
+                email::EMAIL_BACKEND,
+                payments::RAZORPAY_TIMEOUT_SECONDS,
+                booking::CHECKIN_UNDO_MINUTES
+            ]
+        );
+    }
+
+    #[test]
     fn secrets_are_not_printed() {
         let printed = format!("{:?}", Secret::new("hunter2-hunter2"));
         assert!(!printed.contains("hunter2"));
