@@ -174,7 +174,7 @@ fn check(deploy: bool) -> ExitCode {
             ExitCode::SUCCESS
         };
     }
-    match Config::from_vars(&vars, std::path::Path::new(".")) {
+    match Config::parse(&vars, std::path::Path::new(".")) {
         Ok(config) => {
             println!(
                 "configuration is valid ({}); run `moviebooking check --deploy` to audit it for production",
