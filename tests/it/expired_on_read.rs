@@ -34,10 +34,16 @@ async fn assert_reads_as_expired(w: &World, owner: &Browser, booking: &str, code
     let (_, list) = owner.get_json("/api/v1/bookings").await;
     assert_eq!(list["items"][0]["status"], "expired", "{list}");
 
-    let (status, page) = w.staff.get_text(&format!("/admin/bookings/{booking}")).await;
+    let (status, page) = w
+        .staff
+        .get_text(&format!("/admin/bookings/{booking}"))
+        .await;
     assert_eq!(status, StatusCode::OK);
     assert!(page.contains("badge-expired"), "admin booking page");
-    assert!(!page.contains("badge-pending\">pending"), "admin booking page");
+    assert!(
+        !page.contains("badge-pending\">pending"),
+        "admin booking page"
+    );
     let (_, list) = w.staff.get_text("/admin/bookings?status=expired").await;
     assert!(list.contains(code), "the expired filter finds it");
     let (_, list) = w.staff.get_text("/admin/bookings?status=pending").await;
@@ -57,7 +63,10 @@ async fn a_lapsed_hold_is_expired_wherever_it_is_read_before_the_job_runs() {
     let booking = held["booking"]["id"].as_str().unwrap().to_owned();
     let code = held["booking"]["code"].as_str().unwrap().to_owned();
     let (_, page) = owner.get_text(&format!("/bookings/{booking}")).await;
-    assert!(page.contains("Continue to payment"), "a live hold can be paid");
+    assert!(
+        page.contains("Continue to payment"),
+        "a live hold can be paid"
+    );
 
     w.app.state.clock.advance(time::Duration::seconds(61));
     assert_reads_as_expired(&w, &owner, &booking, &code).await;
