@@ -96,10 +96,13 @@ async fn main() {
         .execute(db.writer())
         .await
         .expect("claim");
-        let booking = bookings::find_by_public_id(db, &public_id)
-            .await
-            .expect("load")
-            .expect("booking exists");
+        let booking = bookings::find_by_public_id(
+            db,
+            &bookings::PublicId::parse(&public_id).expect("public id"),
+        )
+        .await
+        .expect("load")
+        .expect("booking exists");
         tokens.push(
             ticket_keys::ticket_token(db, &booking)
                 .await

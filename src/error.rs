@@ -229,6 +229,33 @@ impl From<crate::domain::bookings::HoldError> for AppError {
     }
 }
 
+/// The payment flow's errors as HTTP answers (pages and the JSON API alike).
+impl From<crate::payments::flow::PaymentError> for AppError {
+    fn from(error: crate::payments::flow::PaymentError) -> Self {
+        use crate::payments::flow::PaymentError as E;
+        let message = error.to_string();
+        match error {
+            E::Database(error) => AppError::Database(error),
+            E::BadSignature => AppError::BadRequest(message),
+            E::HoldEnded => AppError::Conflict {
+                code: "hold_ended",
+                message,
+                details: None,
+            },
+            E::ProviderDown(_) => AppError::Unavailable(message),
+            E::Processing => AppError::Conflict {
+                code: "payment_processing",
+                message,
+                details: None,
+            },
+            E::Mismatch => AppError::Unprocessable {
+                code: "payment_mismatch",
+                message,
+            },
+        }
+    }
+}
+
 /// Shorthand for handler results.
 pub type AppResult<T> = Result<T, AppError>;
 

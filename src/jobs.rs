@@ -21,7 +21,9 @@ pub async fn run_once(state: &AppState) {
         Ok(n) => tracing::info!(expired = n, "expired unpaid holds"),
         Err(error) => tracing::warn!(%error, "could not expire holds"),
     }
-    crate::payments::flow::run_jobs(state, now).await;
+    crate::web::booking_routes::payment_flow(state)
+        .run_jobs(now)
+        .await;
     match DbSessionStore::new(state.db.clone())
         .delete_expired(now)
         .await

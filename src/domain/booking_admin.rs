@@ -2,14 +2,17 @@
 //! booking; and queueing a fresh copy of a confirmation email. Refunds themselves go through
 //! `payments::flow::refund`, the same path as a moviegoer's cancellation.
 
-use sqlx::{AssertSqlSafe, Row};
+use sqlx::AssertSqlSafe;
 use time::OffsetDateTime;
 
+use crate::db::decode::{IntBool, UnixSeconds};
 use crate::db::escape_like;
-use crate::db::{Db, from_unix, unix};
+use crate::db::{Db, unix};
 use crate::domain::audit::{self, NewEntry};
-use crate::domain::bookings::{Booking, Status};
+use crate::domain::bookings::{Booking, BookingCode, PublicId, Status};
+use crate::domain::ids::{BookingId, OutboxId, ShowtimeId, UserId};
 use crate::domain::outbox::{self, NewEmail};
+use crate::domain::payments::RefundStatus;
 
 /// What staff search bookings by; empty fields do not filter.
 #[derive(Debug, Clone, Default)]
@@ -22,147 +25,155 @@ pub struct Search {
     pub title: String,
     /// Shows starting on this UTC day.
     pub date: Option<time::Date>,
+    /// The status as it reads now (a pending booking whose hold ran out is expired).
     pub status: Option<Status>,
 }
 
 /// A booking as listed for staff.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, sqlx::FromRow)]
 pub struct BookingRow {
-    pub public_id: String,
-    pub code: String,
+    pub public_id: PublicId,
+    pub code: BookingCode,
     pub email: String,
+    #[sqlx(rename = "title")]
     pub movie_title: String,
     pub theatre_name: String,
     pub timezone: String,
+    #[sqlx(try_from = "UnixSeconds")]
     pub starts_at: OffsetDateTime,
+    /// The stored status; read it through `status_at`.
+    #[sqlx(try_from = "String")]
     pub status: Status,
+    #[sqlx(try_from = "UnixSeconds")]
+    pub hold_expires_at: OffsetDateTime,
     pub total_paise: i64,
+    #[sqlx(try_from = "UnixSeconds")]
     pub created_at: OffsetDateTime,
 }
 
-/// Bookings matching `search`, newest first; one query.
+impl BookingRow {
+    /// The status at `now`, by the same rule as `Booking::status_at`.
+    pub fn status_at(&self, now: OffsetDateTime) -> Status {
+        if self.status == Status::Pending && self.hold_expires_at <= now {
+            Status::Expired
+        } else {
+            self.status
+        }
+    }
+}
+
+/// One bound value of the search statement.
+enum Arg {
+    Text(String),
+    Number(i64),
+}
+
+/// Adds `arg` to the statement's values; returns its placeholder.
+fn arg(args: &mut Vec<Arg>, arg: Arg) -> String {
+    args.push(arg);
+    format!("${}", args.len())
+}
+
+/// Bookings matching `search` at `now`, newest first; one query.
 pub async fn search(
     db: &Db,
     search: &Search,
+    now: OffsetDateTime,
     limit: i64,
     offset: i64,
 ) -> Result<Vec<BookingRow>, sqlx::Error> {
     let mut conditions: Vec<String> = Vec::new();
-    let mut texts: Vec<String> = Vec::new();
-    let mut numbers: Vec<i64> = Vec::new();
+    let mut args: Vec<Arg> = Vec::new();
     if !search.code.trim().is_empty() {
-        texts.push(search.code.trim().to_uppercase());
-        conditions.push(format!("b.code = ${}", texts.len()));
+        let code = arg(&mut args, Arg::Text(search.code.trim().to_uppercase()));
+        conditions.push(format!("b.code = {code}"));
     }
     if !search.email.trim().is_empty() {
-        texts.push(format!(
-            "%{}%",
-            escape_like(&search.email.trim().to_lowercase())
-        ));
-        conditions.push(format!("u.email LIKE ${} ESCAPE '\\'", texts.len()));
+        let pattern = format!("%{}%", escape_like(&search.email.trim().to_lowercase()));
+        let email = arg(&mut args, Arg::Text(pattern));
+        conditions.push(format!("u.email LIKE {email} ESCAPE '\\'"));
     }
     if !search.title.trim().is_empty() {
-        texts.push(format!(
-            "%{}%",
-            escape_like(&search.title.trim().to_lowercase())
-        ));
-        conditions.push(format!("LOWER(m.title) LIKE ${} ESCAPE '\\'", texts.len()));
+        let pattern = format!("%{}%", escape_like(&search.title.trim().to_lowercase()));
+        let title = arg(&mut args, Arg::Text(pattern));
+        conditions.push(format!("LOWER(m.title) LIKE {title} ESCAPE '\\'"));
     }
     if let Some(status) = search.status {
-        texts.push(status.as_str().to_owned());
-        conditions.push(format!("b.status = ${}", texts.len()));
+        let word = arg(&mut args, Arg::Text(status.as_str().to_owned()));
+        // Filter by the status as it reads now, not as it is stored: a lapsed hold is
+        // expired before the background job has caught up with it.
+        let condition = match status {
+            Status::Pending => {
+                let now = arg(&mut args, Arg::Number(unix(now)));
+                format!("b.status = {word} AND b.hold_expires_at > {now}")
+            }
+            Status::Expired => {
+                let pending = arg(&mut args, Arg::Text(Status::Pending.as_str().to_owned()));
+                let now = arg(&mut args, Arg::Number(unix(now)));
+                format!(
+                    "(b.status = {word} OR (b.status = {pending} AND b.hold_expires_at <= {now}))"
+                )
+            }
+            Status::Confirmed | Status::Cancelled | Status::Refunded => {
+                format!("b.status = {word}")
+            }
+        };
+        conditions.push(condition);
     }
-    let base = texts.len();
     if let Some(date) = search.date {
         let start = unix(date.midnight().assume_utc());
-        numbers.push(start);
-        numbers.push(start + 86_400);
-        conditions.push(format!(
-            "st.starts_at >= ${} AND st.starts_at < ${}",
-            base + 1,
-            base + 2
-        ));
+        let from = arg(&mut args, Arg::Number(start));
+        let until = arg(&mut args, Arg::Number(start + 86_400));
+        conditions.push(format!("st.starts_at >= {from} AND st.starts_at < {until}"));
     }
-    let limit_at = base + numbers.len() + 1;
     let where_clause = if conditions.is_empty() {
         String::new()
     } else {
         format!("WHERE {}", conditions.join(" AND "))
     };
+    let limit_at = arg(&mut args, Arg::Number(limit));
+    let offset_at = arg(&mut args, Arg::Number(offset));
     let sql = format!(
         "SELECT b.public_id, b.code, u.email, m.title, t.name AS theatre_name, t.timezone, \
-         st.starts_at, b.status, b.total_paise, b.created_at FROM bookings b \
+         st.starts_at, b.status, b.hold_expires_at, b.total_paise, b.created_at FROM bookings b \
          JOIN users u ON u.id = b.user_id JOIN showtimes st ON st.id = b.showtime_id \
          JOIN movies m ON m.id = st.movie_id JOIN screens sc ON sc.id = st.screen_id \
          JOIN theatres t ON t.id = sc.theatre_id {where_clause} \
-         ORDER BY b.created_at DESC, b.id DESC LIMIT ${limit_at} OFFSET ${}",
-        limit_at + 1
+         ORDER BY b.created_at DESC, b.id DESC LIMIT {limit_at} OFFSET {offset_at}"
     );
-    let mut query = sqlx::query(AssertSqlSafe(sql));
-    for text in texts {
-        query = query.bind(text);
+    let mut query = sqlx::query_as::<_, BookingRow>(AssertSqlSafe(sql));
+    for value in args {
+        query = match value {
+            Arg::Text(text) => query.bind(text),
+            Arg::Number(number) => query.bind(number),
+        };
     }
-    for number in numbers {
-        query = query.bind(number);
-    }
-    let rows = query
-        .bind(limit)
-        .bind(offset)
-        .fetch_all(db.reader())
-        .await?;
-    rows.iter()
-        .map(|r| {
-            let status: String = r.try_get("status")?;
-            Ok(BookingRow {
-                public_id: r.try_get("public_id")?,
-                code: r.try_get("code")?,
-                email: r.try_get("email")?,
-                movie_title: r.try_get("title")?,
-                theatre_name: r.try_get("theatre_name")?,
-                timezone: r.try_get("timezone")?,
-                starts_at: from_unix(r.try_get("starts_at")?),
-                status: Status::parse(&status).ok_or_else(|| {
-                    sqlx::Error::Decode(format!("unknown booking status {status:?}").into())
-                })?,
-                total_paise: r.try_get("total_paise")?,
-                created_at: from_unix(r.try_get("created_at")?),
-            })
-        })
-        .collect()
+    query.fetch_all(db.reader()).await
 }
 
 /// A refund of a booking as staff see it.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, sqlx::FromRow)]
 pub struct RefundRow {
     pub amount_paise: i64,
     pub reason: String,
-    pub status: String,
+    #[sqlx(try_from = "String")]
+    pub status: RefundStatus,
+    #[sqlx(rename = "razorpay_refund_id")]
     pub provider_refund_id: Option<String>,
     pub last_error: Option<String>,
+    #[sqlx(try_from = "UnixSeconds")]
     pub created_at: OffsetDateTime,
 }
 
 /// The refunds of a booking, oldest first.
-pub async fn refunds_of(db: &Db, booking_id: i64) -> Result<Vec<RefundRow>, sqlx::Error> {
-    let rows = sqlx::query(
+pub async fn refunds_of(db: &Db, booking_id: BookingId) -> Result<Vec<RefundRow>, sqlx::Error> {
+    sqlx::query_as(
         "SELECT amount_paise, reason, status, razorpay_refund_id, last_error, created_at \
          FROM refunds WHERE booking_id = $1 ORDER BY id",
     )
     .bind(booking_id)
     .fetch_all(db.writer())
-    .await?;
-    rows.iter()
-        .map(|r| {
-            Ok(RefundRow {
-                amount_paise: r.try_get("amount_paise")?,
-                reason: r.try_get("reason")?,
-                status: r.try_get("status")?,
-                provider_refund_id: r.try_get("razorpay_refund_id")?,
-                last_error: r.try_get("last_error")?,
-                created_at: from_unix(r.try_get("created_at")?),
-            })
-        })
-        .collect()
+    .await
 }
 
 /// Why a confirmation cannot be sent again.
@@ -178,11 +189,11 @@ pub enum ResendError {
 /// entry in the same transaction; returns the outbox id for the caller to deliver.
 pub async fn queue_resend(
     db: &Db,
-    actor_id: i64,
+    actor_id: UserId,
     booking: &Booking,
     email: &NewEmail,
     now: i64,
-) -> Result<i64, ResendError> {
+) -> Result<OutboxId, ResendError> {
     if booking.status != Status::Confirmed {
         return Err(ResendError::NotConfirmed);
     }
@@ -193,7 +204,7 @@ pub async fn queue_resend(
     audit::record(
         &mut tx,
         &NewEntry::new(
-            Some(actor_id),
+            Some(actor_id.0),
             "booking.resend_confirmation",
             "booking",
             &booking.public_id,
@@ -206,18 +217,21 @@ pub async fn queue_resend(
     )
     .await?;
     tx.commit().await?;
-    Ok(id)
+    Ok(OutboxId(id))
 }
 
 /// A showtime as staff list it, with how many confirmed bookings it has.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, sqlx::FromRow)]
 pub struct ShowtimeRow {
-    pub id: i64,
+    pub id: ShowtimeId,
+    #[sqlx(try_from = "UnixSeconds")]
     pub starts_at: OffsetDateTime,
     pub timezone: String,
+    #[sqlx(rename = "title")]
     pub movie_title: String,
     pub theatre_name: String,
     pub screen_name: String,
+    #[sqlx(try_from = "IntBool")]
     pub is_cancelled: bool,
     pub confirmed_bookings: i64,
     /// Of those, how many were admitted at the door.
@@ -232,7 +246,7 @@ pub async fn showtimes_from(
     theatre: &str,
 ) -> Result<Vec<ShowtimeRow>, sqlx::Error> {
     let start = unix(date.midnight().assume_utc());
-    let rows = sqlx::query(
+    sqlx::query_as(
         "SELECT st.id, st.starts_at, st.is_cancelled, t.timezone, m.title, t.name AS theatre_name, \
          sc.name AS screen_name, \
          (SELECT COUNT(*) FROM bookings b WHERE b.showtime_id = st.id AND b.status = 'confirmed') \
@@ -249,26 +263,14 @@ pub async fn showtimes_from(
     .bind(start + 7 * 86_400)
     .bind(format!("%{}%", escape_like(&theatre.trim().to_lowercase())))
     .fetch_all(db.reader())
-    .await?;
-    rows.iter()
-        .map(|r| {
-            Ok(ShowtimeRow {
-                id: r.try_get("id")?,
-                starts_at: from_unix(r.try_get("starts_at")?),
-                timezone: r.try_get("timezone")?,
-                movie_title: r.try_get("title")?,
-                theatre_name: r.try_get("theatre_name")?,
-                screen_name: r.try_get("screen_name")?,
-                is_cancelled: r.try_get::<i64, _>("is_cancelled")? != 0,
-                confirmed_bookings: r.try_get("confirmed_bookings")?,
-                admitted_bookings: r.try_get("admitted_bookings")?,
-            })
-        })
-        .collect()
+    .await
 }
 
 /// Ids of the confirmed bookings of a showtime (to refund when it is cancelled).
-pub async fn confirmed_bookings_of(db: &Db, showtime_id: i64) -> Result<Vec<i64>, sqlx::Error> {
+pub async fn confirmed_bookings_of(
+    db: &Db,
+    showtime_id: ShowtimeId,
+) -> Result<Vec<BookingId>, sqlx::Error> {
     sqlx::query_scalar(
         "SELECT id FROM bookings WHERE showtime_id = $1 AND status = 'confirmed' ORDER BY id",
     )

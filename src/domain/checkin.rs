@@ -137,10 +137,10 @@ pub struct AdmittedBooking {
 impl From<&Booking> for AdmittedBooking {
     fn from(b: &Booking) -> Self {
         Self {
-            row_id: b.id,
-            showtime_id: b.showtime_id,
-            id: b.public_id.clone(),
-            code: b.code.clone(),
+            row_id: b.id.0,
+            showtime_id: b.showtime_id.0,
+            id: b.public_id.to_string(),
+            code: b.code.to_string(),
             movie_title: b.movie_title.clone(),
             starts_at: b.starts_at,
             screen: b.screen_name.clone(),
@@ -199,18 +199,23 @@ async fn resolve(
         Presented::Token(token) => {
             let claims: TicketClaims = ticket_token::verify(token.trim(), keys)
                 .map_err(|_| CheckinError::InvalidTicket)?;
-            let booking = bookings::find_by_public_id(db, &claims.b)
+            let public_id =
+                bookings::PublicId::parse(&claims.b).ok_or(CheckinError::InvalidTicket)?;
+            let booking = bookings::find_by_public_id(db, &public_id)
                 .await?
                 .ok_or(CheckinError::InvalidTicket)?;
             let seats: Vec<&str> = booking.seats.iter().map(|s| s.label.as_str()).collect();
-            if booking.showtime_id != claims.s || seats != claims.seats {
+            if booking.showtime_id.0 != claims.s || seats != claims.seats {
                 return Err(CheckinError::InvalidTicket);
             }
             Ok(booking)
         }
-        Presented::Code(code) => bookings::find_by_code(db, code)
-            .await?
-            .ok_or(CheckinError::InvalidTicket),
+        Presented::Code(code) => bookings::find_by_code(
+            db,
+            &bookings::BookingCode::parse(code).ok_or(CheckinError::InvalidTicket)?,
+        )
+        .await?
+        .ok_or(CheckinError::InvalidTicket),
     }
 }
 
@@ -223,7 +228,7 @@ pub fn check(
     at: OffsetDateTime,
     rules: &CheckinRules,
 ) -> Result<(), CheckinError> {
-    if booking.showtime_id != door.id {
+    if booking.showtime_id.0 != door.id {
         return Err(CheckinError::WrongShowtime(ShowtimeBrief::from(
             ticket_showtime,
         )));
@@ -311,8 +316,8 @@ async fn admit(
     };
     let booking = resolve(db, keys, presented).await?;
     let ticket_showtime = match &chosen {
-        Some(door) if door.id == booking.showtime_id => door.clone(),
-        _ => showtimes::find_showtime(db, booking.showtime_id)
+        Some(door) if door.id == booking.showtime_id.0 => door.clone(),
+        _ => showtimes::find_showtime(db, booking.showtime_id.0)
             .await?
             .ok_or(CheckinError::InvalidTicket)?,
     };
@@ -366,7 +371,7 @@ async fn record(
             booking: AdmittedBooking::from(booking),
         });
     }
-    let existing = live_admission(db, booking.id)
+    let existing = live_admission(db, booking.id.0)
         .await?
         // Undone between our insert and this read: the next scan admits.
         .ok_or(CheckinError::Database(sqlx::Error::RowNotFound))?;

@@ -2,31 +2,112 @@
 //! refunds, and the record of payment problems for staff.
 //!
 //! The browser's callback, the webhook and the reconciliation job all call `settle`, which
-//! moves a booking from `pending` to `confirmed` with one conditional UPDATE, records the
+//! confirms the booking through the booking lifecycle (one conditional UPDATE), records the
 //! payment under its unique Razorpay id and queues the confirmation email (deduplicated by
 //! booking) in the same transaction. Whichever arrives second finds the work done.
+//!
+//! The facts stored here (currency, payment and refund statuses) are the domain's own; the
+//! gateway (`crate::payments`) maps what the provider answers onto them.
 
-use sqlx::Row;
+use serde::Deserialize;
 use time::OffsetDateTime;
 
-use crate::db::{Db, Tx, from_unix, is_unique_violation, placeholders, unix};
-use crate::domain::bookings::{self, Booking};
-use crate::domain::outbox::NewEmail;
-use crate::payments::{CURRENCY, ProviderPayment};
+use crate::db::decode::UnixSeconds;
+use crate::db::{Db, Tx, unix};
+use crate::domain::bookings::lifecycle::{self, Confirmation, PaidBooking};
+use crate::domain::bookings::{self, Booking, Status};
+use crate::domain::ids::{BookingId, OutboxId, PaymentId, RefundId};
+use crate::domain::outbox::{self, NewEmail};
+
+/// The currency of every order and payment.
+pub const CURRENCY: &str = "INR";
+
+/// Where a payment is, as the provider reports it and as `payments.status` stores it.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Deserialize,
+    strum::EnumString,
+    strum::IntoStaticStr,
+    strum::Display,
+)]
+#[serde(rename_all = "lowercase")]
+#[strum(serialize_all = "lowercase")]
+pub enum PaymentStatus {
+    Created,
+    Authorized,
+    Captured,
+    Refunded,
+    Failed,
+}
+
+crate::text_enum!(PaymentStatus);
+
+/// Where a refund is (`refunds.status`, and the provider's word on it).
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Deserialize,
+    strum::EnumString,
+    strum::IntoStaticStr,
+    strum::Display,
+)]
+#[serde(rename_all = "lowercase")]
+#[strum(serialize_all = "lowercase")]
+pub enum RefundStatus {
+    Pending,
+    Processed,
+    Failed,
+}
+
+crate::text_enum!(RefundStatus);
+
+/// What kind of payment problem an incident records (`payment_incidents.kind`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, strum::IntoStaticStr, strum::Display)]
+#[strum(serialize_all = "snake_case")]
+pub enum IncidentKind {
+    /// A payment for an order we never made.
+    UnknownOrder,
+    /// A payment whose amount or currency is not the booking's.
+    AmountMismatch,
+    /// A Checkout callback whose payment belongs to another order.
+    OrderMismatch,
+    /// The provider could not carry out a refund.
+    RefundFailed,
+}
+
+/// A payment as the provider reports it, in the domain's terms.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProviderPayment {
+    pub id: String,
+    pub order_id: Option<String>,
+    pub amount: i64,
+    pub currency: String,
+    pub status: PaymentStatus,
+}
 
 /// What `settle` did with a payment.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Settlement {
     /// The booking is now confirmed; `email` is the queued confirmation to deliver.
-    Confirmed { booking_id: i64, email: Option<i64> },
+    Confirmed {
+        booking_id: BookingId,
+        email: Option<OutboxId>,
+    },
     /// It was confirmed before (by the other path): nothing changed.
-    AlreadyConfirmed { booking_id: i64 },
+    AlreadyConfirmed { booking_id: BookingId },
     /// The money arrived but the booking cannot have it (seats gone, booking cancelled, a
     /// second payment): a refund was queued; `refund_id` is to be processed now.
     Refunding {
-        booking_id: i64,
-        refund_id: i64,
-        email: Option<i64>,
+        booking_id: BookingId,
+        refund_id: RefundId,
+        email: Option<OutboxId>,
     },
     /// Amount, currency or order did not match: nothing confirmed, an incident recorded.
     Mismatch { detail: String },
@@ -35,15 +116,15 @@ pub enum Settlement {
 /// Records a payment problem for staff to look at.
 pub async fn record_incident(
     conn: &mut sqlx::AnyConnection,
-    booking_id: Option<i64>,
+    booking_id: Option<BookingId>,
     order_id: Option<&str>,
     payment_id: Option<&str>,
-    kind: &str,
+    kind: IncidentKind,
     detail: &str,
     now: OffsetDateTime,
 ) -> Result<(), sqlx::Error> {
     tracing::error!(
-        kind,
+        %kind,
         detail,
         ?booking_id,
         order_id,
@@ -57,7 +138,7 @@ pub async fn record_incident(
     .bind(booking_id)
     .bind(order_id)
     .bind(payment_id)
-    .bind(kind)
+    .bind(<&str>::from(kind))
     .bind(detail)
     .bind(unix(now))
     .execute(conn)
@@ -65,12 +146,12 @@ pub async fn record_incident(
     Ok(())
 }
 
-struct OrderBooking {
-    id: i64,
-    status: String,
-    total_paise: i64,
-    hold_expires_at: i64,
-    showtime_id: i64,
+async fn enqueue(
+    tx: &mut Tx,
+    email: &NewEmail,
+    now: OffsetDateTime,
+) -> Result<Option<OutboxId>, sqlx::Error> {
+    Ok(outbox::enqueue(tx, email, unix(now)).await?.map(OutboxId))
 }
 
 /// Applies a captured payment to the booking that owns its order. Idempotent: the same
@@ -88,35 +169,27 @@ pub async fn settle(
             detail: "payment has no order".into(),
         });
     };
-    let now_s = unix(now);
     let mut tx = db.begin_write().await?;
-    let row = sqlx::query(
+    let booking: Option<PaidBooking> = sqlx::query_as(
         "SELECT id, status, total_paise, hold_expires_at, showtime_id FROM bookings WHERE razorpay_order_id = $1",
     )
     .bind(&order_id)
     .fetch_optional(&mut *tx)
     .await?;
-    let Some(row) = row else {
+    let Some(booking) = booking else {
         let detail = format!("payment {} for unknown order {order_id}", payment.id);
         record_incident(
             &mut tx,
             None,
             Some(&order_id),
             Some(&payment.id),
-            "unknown_order",
+            IncidentKind::UnknownOrder,
             &detail,
             now,
         )
         .await?;
         tx.commit().await?;
         return Ok(Settlement::Mismatch { detail });
-    };
-    let booking = OrderBooking {
-        id: row.try_get("id")?,
-        status: row.try_get("status")?,
-        total_paise: row.try_get("total_paise")?,
-        hold_expires_at: row.try_get("hold_expires_at")?,
-        showtime_id: row.try_get("showtime_id")?,
     };
     if payment.amount != booking.total_paise || payment.currency != CURRENCY {
         let detail = format!(
@@ -128,7 +201,7 @@ pub async fn settle(
             Some(booking.id),
             Some(&order_id),
             Some(&payment.id),
-            "amount_mismatch",
+            IncidentKind::AmountMismatch,
             &detail,
             now,
         )
@@ -137,19 +210,20 @@ pub async fn settle(
         return Ok(Settlement::Mismatch { detail });
     }
 
-    let inserted: Option<i64> = sqlx::query_scalar(
+    let inserted: Option<PaymentId> = sqlx::query_scalar(
         "INSERT INTO payments (booking_id, razorpay_payment_id, razorpay_order_id, amount_paise, currency, status, created_at) \
-         VALUES ($1, $2, $3, $4, $5, 'captured', $6) ON CONFLICT (razorpay_payment_id) DO NOTHING RETURNING id",
+         VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (razorpay_payment_id) DO NOTHING RETURNING id",
     )
     .bind(booking.id)
     .bind(&payment.id)
     .bind(&order_id)
     .bind(payment.amount)
     .bind(&payment.currency)
-    .bind(now_s)
+    .bind(PaymentStatus::Captured.to_string())
+    .bind(unix(now))
     .fetch_optional(&mut *tx)
     .await?;
-    let payment_row_id: i64 = match inserted {
+    let payment_row_id: PaymentId = match inserted {
         Some(id) => id,
         None => {
             sqlx::query_scalar("SELECT id FROM payments WHERE razorpay_payment_id = $1")
@@ -158,102 +232,59 @@ pub async fn settle(
                 .await?
         }
     };
+    let refund = |reason: &'static str| QueuedRefund {
+        booking_id: booking.id,
+        payment_row_id,
+        amount: payment.amount,
+        reason,
+    };
 
-    // Confirmed already: by this payment (a no-op), or by another one (refund this one).
-    if booking.status == "confirmed" {
-        let confirmed_by: Option<i64> =
-            sqlx::query_scalar("SELECT MIN(id) FROM payments WHERE booking_id = $1")
-                .bind(booking.id)
-                .fetch_one(&mut *tx)
-                .await?;
-        if confirmed_by == Some(payment_row_id) {
+    match booking.status {
+        // Confirmed already: by this payment (a no-op), or by another one (refund this one).
+        Status::Confirmed => {
+            let confirmed_by: Option<PaymentId> =
+                sqlx::query_scalar("SELECT MIN(id) FROM payments WHERE booking_id = $1")
+                    .bind(booking.id)
+                    .fetch_one(&mut *tx)
+                    .await?;
+            if confirmed_by == Some(payment_row_id) {
+                tx.commit().await?;
+                return Ok(Settlement::AlreadyConfirmed {
+                    booking_id: booking.id,
+                });
+            }
+            let second = refund("second payment for one booking");
+            return refund_in(tx, &second, now, &refund_notice).await;
+        }
+        // A refund for this payment may exist already (duplicate delivery after a refund).
+        Status::Refunded => {
+            let late = refund("booking already refunded");
+            return refund_in(tx, &late, now, &refund_notice).await;
+        }
+        Status::Pending | Status::Expired | Status::Cancelled => {}
+    }
+
+    match lifecycle::confirm_paid(&mut tx, &booking, now).await? {
+        Confirmation::Confirmed => {}
+        Confirmation::AlreadyMoved => {
             tx.commit().await?;
             return Ok(Settlement::AlreadyConfirmed {
                 booking_id: booking.id,
             });
         }
-        return refund_in(
-            tx,
-            booking.id,
-            payment_row_id,
-            payment.amount,
-            "second payment for one booking",
-            now,
-            &refund_notice,
-        )
-        .await;
-    }
-    if booking.status == "refunded" {
-        // A refund for this payment may exist already (duplicate delivery after a refund).
-        return refund_in(
-            tx,
-            booking.id,
-            payment_row_id,
-            payment.amount,
-            "booking already refunded",
-            now,
-            &refund_notice,
-        )
-        .await;
-    }
-
-    let hold_live = booking.status == "pending" && booking.hold_expires_at > now_s;
-    let reclaimed = if hold_live {
-        true
-    } else if booking.status == "pending" || booking.status == "expired" {
-        // Late payment: the seats are the booking's again if nobody took them meanwhile.
-        reclaim_seats(&mut tx, booking.id, booking.showtime_id, now).await?
-    } else {
-        false
-    };
-    if !reclaimed {
-        let reason = if booking.status == "cancelled" {
-            "booking was cancelled before the payment arrived"
-        } else {
-            "seats were taken after the hold expired"
-        };
-        if booking.status == "pending" {
-            sqlx::query("UPDATE bookings SET status = 'expired', closed_at = $1, updated_at = $1 WHERE id = $2 AND status = 'pending'")
-                .bind(now_s)
-                .bind(booking.id)
-                .execute(&mut *tx)
-                .await?;
-            bookings::release_claims(&mut tx, booking.id).await?;
+        Confirmation::SeatsGone => {
+            let reason = if booking.status == Status::Cancelled {
+                "booking was cancelled before the payment arrived"
+            } else {
+                "seats were taken after the hold expired"
+            };
+            return refund_in(tx, &refund(reason), now, &refund_notice).await;
         }
-        return refund_in(
-            tx,
-            booking.id,
-            payment_row_id,
-            payment.amount,
-            reason,
-            now,
-            &refund_notice,
-        )
-        .await;
     }
-
-    let confirmed = sqlx::query(
-        "UPDATE bookings SET status = 'confirmed', confirmed_at = $1, updated_at = $1 \
-         WHERE id = $2 AND status IN ('pending', 'expired')",
-    )
-    .bind(now_s)
-    .bind(booking.id)
-    .execute(&mut *tx)
-    .await?;
-    if confirmed.rows_affected() != 1 {
-        tx.commit().await?;
-        return Ok(Settlement::AlreadyConfirmed {
-            booking_id: booking.id,
-        });
-    }
-    sqlx::query("UPDATE seat_claims SET expires_at = NULL WHERE booking_id = $1")
-        .bind(booking.id)
-        .execute(&mut *tx)
-        .await?;
     let full = load_in(&mut tx, booking.id).await?;
-    let email = crate::domain::outbox::enqueue(&mut tx, &confirmation(&full), now_s).await?;
+    let email = enqueue(&mut tx, &confirmation(&full), now).await?;
     tx.commit().await?;
-    tracing::info!(booking_id = booking.id, payment_id = %payment.id, "booking confirmed");
+    tracing::info!(booking_id = %booking.id, payment_id = %payment.id, "booking confirmed");
     Ok(Settlement::Confirmed {
         booking_id: booking.id,
         email,
@@ -261,91 +292,43 @@ pub async fn settle(
 }
 
 /// Loads a booking inside a transaction (so it sees the transaction's own changes).
-async fn load_in(tx: &mut Tx, booking_id: i64) -> Result<Booking, sqlx::Error> {
+async fn load_in(tx: &mut Tx, booking_id: BookingId) -> Result<Booking, sqlx::Error> {
     bookings::find_by_id_in(tx, booking_id)
         .await?
         .ok_or(sqlx::Error::RowNotFound)
 }
 
-/// Claims a late-paid booking's seats again, as confirmed. False when any seat now belongs
-/// to someone else (nothing is changed then).
-async fn reclaim_seats(
-    tx: &mut Tx,
-    booking_id: i64,
-    showtime_id: i64,
-    now: OffsetDateTime,
-) -> Result<bool, sqlx::Error> {
-    let seat_ids: Vec<i64> = sqlx::query_scalar(
-        "SELECT seat_id FROM booking_seats WHERE booking_id = $1 ORDER BY seat_id",
-    )
-    .bind(booking_id)
-    .fetch_all(&mut **tx)
-    .await?;
-    if seat_ids.is_empty() {
-        return Ok(false);
-    }
-    bookings::release_claims(tx, booking_id).await?;
-    let list = placeholders(3, seat_ids.len());
-    let sql = format!(
-        "DELETE FROM seat_claims WHERE showtime_id = $1 AND expires_at IS NOT NULL AND expires_at <= $2 AND seat_id IN ({list})"
-    );
-    let mut release = sqlx::query(sqlx::AssertSqlSafe(sql))
-        .bind(showtime_id)
-        .bind(unix(now));
-    for id in &seat_ids {
-        release = release.bind(*id);
-    }
-    release.execute(&mut **tx).await?;
-
-    // A savepoint, so that losing the race undoes only this attempt (PostgreSQL aborts the
-    // whole transaction on a unique violation otherwise).
-    let mut attempt = sqlx::Connection::begin(&mut **tx).await?;
-    let values = (0..seat_ids.len())
-        .map(|i| format!("($1, ${}, $2, NULL)", 3 + i))
-        .collect::<Vec<_>>()
-        .join(", ");
-    let sql = format!(
-        "INSERT INTO seat_claims (showtime_id, seat_id, booking_id, expires_at) VALUES {values}"
-    );
-    let mut insert = sqlx::query(sqlx::AssertSqlSafe(sql))
-        .bind(showtime_id)
-        .bind(booking_id);
-    for id in &seat_ids {
-        insert = insert.bind(*id);
-    }
-    match insert.execute(&mut *attempt).await {
-        Ok(_) => {
-            attempt.commit().await?;
-            Ok(true)
-        }
-        Err(error) if is_unique_violation(&error) => {
-            attempt.rollback().await?;
-            Ok(false)
-        }
-        Err(error) => Err(error),
-    }
+/// A refund to queue: all of a payment that a booking cannot keep.
+struct QueuedRefund {
+    booking_id: BookingId,
+    payment_row_id: PaymentId,
+    amount: i64,
+    reason: &'static str,
 }
 
-/// Queues a refund of `amount` for a payment inside `tx`, with its notice, and commits.
+/// Queues a refund of a payment inside `tx`, with its notice, and commits.
 async fn refund_in(
     mut tx: Tx,
-    booking_id: i64,
-    payment_row_id: i64,
-    amount: i64,
-    reason: &str,
+    refund: &QueuedRefund,
     now: OffsetDateTime,
     refund_notice: &impl Fn(&Booking, i64) -> NewEmail,
 ) -> Result<Settlement, sqlx::Error> {
+    let QueuedRefund {
+        booking_id,
+        payment_row_id,
+        amount,
+        reason,
+    } = *refund;
     let (refund_id, created) =
         queue_refund(&mut tx, booking_id, payment_row_id, amount, reason, now).await?;
     let email = if created {
         let full = load_in(&mut tx, booking_id).await?;
-        crate::domain::outbox::enqueue(&mut tx, &refund_notice(&full, amount), unix(now)).await?
+        enqueue(&mut tx, &refund_notice(&full, amount), now).await?
     } else {
         None
     };
     tx.commit().await?;
-    tracing::warn!(booking_id, reason, "payment will be refunded");
+    tracing::warn!(%booking_id, reason, "payment will be refunded");
     Ok(Settlement::Refunding {
         booking_id,
         refund_id,
@@ -357,21 +340,22 @@ async fn refund_in(
 /// whether it was created now.
 async fn queue_refund(
     tx: &mut Tx,
-    booking_id: i64,
-    payment_row_id: i64,
+    booking_id: BookingId,
+    payment_row_id: PaymentId,
     amount: i64,
     reason: &str,
     now: OffsetDateTime,
-) -> Result<(i64, bool), sqlx::Error> {
-    let inserted: Option<i64> = sqlx::query_scalar(
+) -> Result<(RefundId, bool), sqlx::Error> {
+    let inserted: Option<RefundId> = sqlx::query_scalar(
         "INSERT INTO refunds (booking_id, payment_id, amount_paise, reason, idempotency_key, status, created_at, updated_at) \
-         VALUES ($1, $2, $3, $4, $5, 'pending', $6, $6) ON CONFLICT (payment_id) DO NOTHING RETURNING id",
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $7) ON CONFLICT (payment_id) DO NOTHING RETURNING id",
     )
     .bind(booking_id)
     .bind(payment_row_id)
     .bind(amount)
     .bind(reason)
     .bind(format!("refund-{payment_row_id}-{}", crate::domain::tokens::random_token(12)))
+    .bind(RefundStatus::Pending.to_string())
     .bind(unix(now))
     .fetch_optional(&mut **tx)
     .await?;
@@ -410,9 +394,12 @@ pub enum RefundError {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RefundPolicy {
     /// A moviegoer's own cancellation: the seats' price; the convenience fee and its GST are
-    /// kept. Only until `cutoff_hours` before the show, and only by the booking's owner
+    /// kept. Only while `Booking::refund_window_open`, and only by the booking's owner
     /// (`by_user`), whatever their role: staff refund through the admin pages.
-    Customer { cutoff_hours: i64, by_user: i64 },
+    Customer {
+        cutoff_hours: i64,
+        by_user: crate::domain::ids::UserId,
+    },
     /// Staff or a cancelled show: everything.
     Full,
 }
@@ -426,8 +413,8 @@ pub async fn refund_booking(
     reason: &str,
     now: OffsetDateTime,
     refund_notice: impl Fn(&Booking, i64) -> NewEmail,
-) -> Result<(i64, Option<i64>), RefundError> {
-    if booking.status != bookings::Status::Confirmed {
+) -> Result<(RefundId, Option<OutboxId>), RefundError> {
+    if booking.status_at(now) != Status::Confirmed {
         return Err(RefundError::NotConfirmed);
     }
     let amount = match policy {
@@ -438,7 +425,7 @@ pub async fn refund_booking(
             if booking.user_id != by_user {
                 return Err(RefundError::NotOwner);
             }
-            if now > booking.starts_at - time::Duration::hours(cutoff_hours) {
+            if !booking.refund_window_open(now, cutoff_hours) {
                 return Err(RefundError::TooLate {
                     hours: cutoff_hours,
                 });
@@ -449,11 +436,11 @@ pub async fn refund_booking(
     };
     let mut tx = db.begin_write().await?;
     if matches!(policy, RefundPolicy::Customer { .. })
-        && crate::domain::checkin::is_admitted_in(&mut tx, booking.id).await?
+        && crate::domain::checkin::is_admitted_in(&mut tx, booking.id.0).await?
     {
         return Err(RefundError::Admitted);
     }
-    let payment_row_id: Option<i64> = sqlx::query_scalar(
+    let payment_row_id: Option<PaymentId> = sqlx::query_scalar(
         "SELECT MIN(id) FROM payments WHERE booking_id = $1 AND status = 'captured'",
     )
     .bind(booking.id)
@@ -462,22 +449,14 @@ pub async fn refund_booking(
     let Some(payment_row_id) = payment_row_id else {
         return Err(RefundError::NoPayment);
     };
-    let changed = sqlx::query(
-        "UPDATE bookings SET status = 'refunded', closed_at = $1, updated_at = $1 WHERE id = $2 AND status = 'confirmed'",
-    )
-    .bind(unix(now))
-    .bind(booking.id)
-    .execute(&mut *tx)
-    .await?;
-    if changed.rows_affected() != 1 {
+    if !lifecycle::refund_confirmed(&mut tx, booking.id, now).await? {
         return Err(RefundError::NotConfirmed);
     }
-    bookings::release_claims(&mut tx, booking.id).await?;
     let (refund_id, created) =
         queue_refund(&mut tx, booking.id, payment_row_id, amount, reason, now).await?;
     let email = if created {
         let full = load_in(&mut tx, booking.id).await?;
-        crate::domain::outbox::enqueue(&mut tx, &refund_notice(&full, amount), unix(now)).await?
+        enqueue(&mut tx, &refund_notice(&full, amount), now).await?
     } else {
         None
     };
@@ -486,9 +465,9 @@ pub async fn refund_booking(
 }
 
 /// A refund waiting to be sent to the provider.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, sqlx::FromRow)]
 pub struct PendingRefund {
-    pub id: i64,
+    pub id: RefundId,
     pub razorpay_payment_id: String,
     pub amount_paise: i64,
     pub idempotency_key: String,
@@ -498,7 +477,7 @@ pub struct PendingRefund {
 /// minute. None when it is done or another process holds it.
 pub async fn claim_refund(
     db: &Db,
-    refund_id: i64,
+    refund_id: RefundId,
     now: OffsetDateTime,
 ) -> Result<Option<PendingRefund>, sqlx::Error> {
     let now_s = unix(now);
@@ -514,49 +493,48 @@ pub async fn claim_refund(
     if claimed.rows_affected() != 1 {
         return Ok(None);
     }
-    let row = sqlx::query(
+    sqlx::query_as(
         "SELECT r.id, p.razorpay_payment_id, r.amount_paise, r.idempotency_key FROM refunds r \
          JOIN payments p ON p.id = r.payment_id WHERE r.id = $1",
     )
     .bind(refund_id)
     .fetch_one(db.writer())
-    .await?;
-    Ok(Some(PendingRefund {
-        id: row.try_get("id")?,
-        razorpay_payment_id: row.try_get("razorpay_payment_id")?,
-        amount_paise: row.try_get("amount_paise")?,
-        idempotency_key: row.try_get("idempotency_key")?,
-    }))
+    .await
+    .map(Some)
 }
 
 /// Records the provider's acceptance of a refund.
 pub async fn refund_sent(
     db: &Db,
-    refund_id: i64,
+    refund_id: RefundId,
     provider_refund_id: &str,
     now: OffsetDateTime,
 ) -> Result<(), sqlx::Error> {
     let mut tx = db.begin_write().await?;
     sqlx::query(
-        "UPDATE refunds SET status = 'processed', razorpay_refund_id = $1, claimed_until = NULL, last_error = NULL, updated_at = $2 \
-         WHERE id = $3",
+        "UPDATE refunds SET status = $1, razorpay_refund_id = $2, claimed_until = NULL, last_error = NULL, updated_at = $3 \
+         WHERE id = $4",
     )
+    .bind(RefundStatus::Processed.to_string())
     .bind(provider_refund_id)
     .bind(unix(now))
     .bind(refund_id)
     .execute(&mut *tx)
     .await?;
-    sqlx::query("UPDATE payments SET status = 'refunded' WHERE id = (SELECT payment_id FROM refunds WHERE id = $1)")
-        .bind(refund_id)
-        .execute(&mut *tx)
-        .await?;
+    sqlx::query(
+        "UPDATE payments SET status = $1 WHERE id = (SELECT payment_id FROM refunds WHERE id = $2)",
+    )
+    .bind(PaymentStatus::Refunded.to_string())
+    .bind(refund_id)
+    .execute(&mut *tx)
+    .await?;
     tx.commit().await
 }
 
 /// Records a failed attempt; the lease is shortened to the retry delay.
 pub async fn refund_attempt_failed(
     db: &Db,
-    refund_id: i64,
+    refund_id: RefundId,
     error: &str,
     retry_in_seconds: i64,
     now: OffsetDateTime,
@@ -572,7 +550,7 @@ pub async fn refund_attempt_failed(
 }
 
 /// Pending refunds whose lease is free (the retry job's work list).
-pub async fn due_refunds(db: &Db, now: OffsetDateTime) -> Result<Vec<i64>, sqlx::Error> {
+pub async fn due_refunds(db: &Db, now: OffsetDateTime) -> Result<Vec<RefundId>, sqlx::Error> {
     sqlx::query_scalar(
         "SELECT id FROM refunds WHERE status = 'pending' AND (claimed_until IS NULL OR claimed_until < $1) ORDER BY id LIMIT 50",
     )
@@ -585,26 +563,25 @@ pub async fn due_refunds(db: &Db, now: OffsetDateTime) -> Result<Vec<i64>, sqlx:
 pub async fn refund_outcome(
     db: &Db,
     provider_refund_id: &str,
-    processed: bool,
+    outcome: RefundStatus,
     now: OffsetDateTime,
 ) -> Result<(), sqlx::Error> {
-    let status = if processed { "processed" } else { "failed" };
     let mut tx = db.begin_write().await?;
-    let booking: Option<i64> = sqlx::query_scalar(
+    let booking: Option<BookingId> = sqlx::query_scalar(
         "UPDATE refunds SET status = $1, updated_at = $2 WHERE razorpay_refund_id = $3 RETURNING booking_id",
     )
-    .bind(status)
+    .bind(outcome.to_string())
     .bind(unix(now))
     .bind(provider_refund_id)
     .fetch_optional(&mut *tx)
     .await?;
-    if !processed {
+    if outcome == RefundStatus::Failed {
         record_incident(
             &mut tx,
             booking,
             None,
             None,
-            "refund_failed",
+            IncidentKind::RefundFailed,
             &format!("refund {provider_refund_id} failed at the provider"),
             now,
         )
@@ -643,7 +620,11 @@ pub async fn seen_delivery(db: &Db, event_id: &str) -> Result<bool, sqlx::Error>
 }
 
 /// Stores the provider order of a booking unless it has one; returns the order id in force.
-pub async fn attach_order(db: &Db, booking_id: i64, order_id: &str) -> Result<String, sqlx::Error> {
+pub async fn attach_order(
+    db: &Db,
+    booking_id: BookingId,
+    order_id: &str,
+) -> Result<String, sqlx::Error> {
     sqlx::query(
         "UPDATE bookings SET razorpay_order_id = $1 WHERE id = $2 AND razorpay_order_id IS NULL",
     )
@@ -658,41 +639,12 @@ pub async fn attach_order(db: &Db, booking_id: i64, order_id: &str) -> Result<St
         .ok_or(sqlx::Error::RowNotFound)
 }
 
-/// Extends a pending hold to `until`, once per booking, so that nobody loses seats halfway
-/// through paying (and nobody can hold seats forever by retrying). True when extended.
-pub async fn extend_hold_once(
-    db: &Db,
-    booking_id: i64,
-    until: OffsetDateTime,
-    now: OffsetDateTime,
-) -> Result<bool, sqlx::Error> {
-    let mut tx = db.begin_write().await?;
-    let extended = sqlx::query(
-        "UPDATE bookings SET hold_expires_at = $1, hold_extended = 1, updated_at = $2 \
-         WHERE id = $3 AND status = 'pending' AND hold_extended = 0 AND hold_expires_at > $2 AND hold_expires_at < $1",
-    )
-    .bind(unix(until))
-    .bind(unix(now))
-    .bind(booking_id)
-    .execute(&mut *tx)
-    .await?
-    .rows_affected()
-        == 1;
-    if extended {
-        sqlx::query("UPDATE seat_claims SET expires_at = $1 WHERE booking_id = $2 AND expires_at IS NOT NULL")
-            .bind(unix(until))
-            .bind(booking_id)
-            .execute(&mut *tx)
-            .await?;
-    }
-    tx.commit().await?;
-    Ok(extended)
-}
-
 /// A pending booking with an order that the reconciliation job should ask about.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, sqlx::FromRow)]
 pub struct OpenOrder {
-    pub booking_id: i64,
+    #[sqlx(rename = "id")]
+    pub booking_id: BookingId,
+    #[sqlx(rename = "razorpay_order_id")]
     pub order_id: String,
     pub total_paise: i64,
 }
@@ -705,7 +657,7 @@ pub async fn claim_open_orders(
     limit: i64,
 ) -> Result<Vec<OpenOrder>, sqlx::Error> {
     let now_s = unix(now);
-    let candidates: Vec<(i64, String, i64)> = sqlx::query_as(
+    let candidates: Vec<OpenOrder> = sqlx::query_as(
         "SELECT id, razorpay_order_id, total_paise FROM bookings WHERE razorpay_order_id IS NOT NULL \
          AND status IN ('pending', 'expired') AND hold_expires_at > $1 AND created_at < $2 \
          AND (reconcile_claimed_until IS NULL OR reconcile_claimed_until < $3) ORDER BY id LIMIT $4",
@@ -717,40 +669,43 @@ pub async fn claim_open_orders(
     .fetch_all(db.reader())
     .await?;
     let mut claimed = Vec::new();
-    for (booking_id, order_id, total_paise) in candidates {
+    for order in candidates {
         let taken = sqlx::query(
             "UPDATE bookings SET reconcile_claimed_until = $1 WHERE id = $2 \
              AND (reconcile_claimed_until IS NULL OR reconcile_claimed_until < $3)",
         )
         .bind(now_s + 60)
-        .bind(booking_id)
+        .bind(order.booking_id)
         .bind(now_s)
         .execute(db.writer())
         .await?;
         if taken.rows_affected() == 1 {
-            claimed.push(OpenOrder {
-                booking_id,
-                order_id,
-                total_paise,
-            });
+            claimed.push(order);
         }
     }
     Ok(claimed)
 }
 
-/// Payments of a booking for staff and tests: (provider id, amount, status, time).
+/// A payment of a booking as staff see it.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct PaymentRecord {
+    pub razorpay_payment_id: String,
+    pub amount_paise: i64,
+    #[sqlx(try_from = "String")]
+    pub status: PaymentStatus,
+    #[sqlx(try_from = "UnixSeconds")]
+    pub created_at: OffsetDateTime,
+}
+
+/// Payments of a booking for staff and tests, oldest first.
 pub async fn payments_of(
     db: &Db,
-    booking_id: i64,
-) -> Result<Vec<(String, i64, String, OffsetDateTime)>, sqlx::Error> {
-    let rows: Vec<(String, i64, String, i64)> = sqlx::query_as(
+    booking_id: BookingId,
+) -> Result<Vec<PaymentRecord>, sqlx::Error> {
+    sqlx::query_as(
         "SELECT razorpay_payment_id, amount_paise, status, created_at FROM payments WHERE booking_id = $1 ORDER BY id",
     )
     .bind(booking_id)
     .fetch_all(db.reader())
-    .await?;
-    Ok(rows
-        .into_iter()
-        .map(|(a, b, c, d)| (a, b, c, from_unix(d)))
-        .collect())
+    .await
 }

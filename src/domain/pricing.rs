@@ -5,7 +5,7 @@
 use serde::Serialize;
 
 /// A booking's price breakdown, all in paise.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Default, sqlx::FromRow)]
 pub struct Amount {
     pub seats_paise: i64,
     pub fee_paise: i64,

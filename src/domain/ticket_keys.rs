@@ -212,8 +212,8 @@ pub fn claims_for(booking: &Booking) -> Option<TicketClaims> {
         return None;
     }
     Some(TicketClaims {
-        b: booking.public_id.clone(),
-        s: booking.showtime_id,
+        b: booking.public_id.to_string(),
+        s: booking.showtime_id.0,
         seats: booking.seats.iter().map(|s| s.label.clone()).collect(),
         iat: booking.confirmed_at?.unix_timestamp(),
     })

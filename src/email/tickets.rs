@@ -94,8 +94,8 @@ pub fn confirmation(
         html: ConfirmedHtml { t: &facts }.render().unwrap_or_default(),
         kind: "booking_confirmed".into(),
         dedupe_key: Some(format!("booking-confirmed:{}", booking.id)),
-        user_id: Some(booking.user_id),
-        booking_id: Some(booking.id),
+        user_id: Some(booking.user_id.0),
+        booking_id: Some(booking.id.0),
         attachments: vec![
             Attachment {
                 filename: format!("ticket-{}.png", booking.code),
@@ -129,8 +129,8 @@ pub fn refund_notice(booking: &Booking, amount_paise: i64, base_url: &Url) -> Ne
             .unwrap_or_default(),
         kind: "booking_refunded".into(),
         dedupe_key: Some(format!("booking-refunded:{}", booking.id)),
-        user_id: Some(booking.user_id),
-        booking_id: Some(booking.id),
+        user_id: Some(booking.user_id.0),
+        booking_id: Some(booking.id.0),
         attachments: Vec::new(),
     }
 }

@@ -15,23 +15,44 @@ use serde_json::json;
 use url::Url;
 
 use crate::config::Config;
+use crate::domain::ids::BookingId;
+use crate::domain::payments::{CURRENCY, PaymentStatus, ProviderPayment, RefundStatus};
 use crate::domain::tokens::random_token;
-
-/// The currency of every order.
-pub const CURRENCY: &str = "INR";
 
 /// The key id the development gateway presents (never a real Razorpay key).
 pub const DEV_KEY_ID: &str = "rzp_dev_local";
 
-/// A payment as the provider reports it.
+/// A payment entity as Razorpay sends it (API answers and webhook payloads). `into_payment`
+/// maps it onto the domain's `ProviderPayment`.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-pub struct ProviderPayment {
+pub struct RazorpayPayment {
     pub id: String,
     pub order_id: Option<String>,
     pub amount: i64,
     pub currency: String,
     /// created, authorized, captured, refunded or failed.
     pub status: String,
+}
+
+impl RazorpayPayment {
+    /// The payment in the domain's terms; None for a status the domain does not know.
+    pub fn into_payment(self) -> Option<ProviderPayment> {
+        let status: PaymentStatus = self.status.parse().ok()?;
+        Some(ProviderPayment {
+            id: self.id,
+            order_id: self.order_id,
+            amount: self.amount,
+            currency: self.currency,
+            status,
+        })
+    }
+}
+
+fn known(payment: RazorpayPayment) -> Result<ProviderPayment, GatewayError> {
+    let status = payment.status.clone();
+    payment
+        .into_payment()
+        .ok_or_else(|| GatewayError::Unavailable(format!("unknown payment status {status:?}")))
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -46,7 +67,7 @@ pub struct ProviderRefund {
     pub id: String,
     pub amount: i64,
     #[serde(default)]
-    pub status: String,
+    pub status: Option<RefundStatus>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -217,7 +238,7 @@ impl Gateway {
         &self,
         amount_paise: i64,
         receipt: &str,
-        booking_id: i64,
+        booking_id: BookingId,
     ) -> Result<ProviderOrder, GatewayError> {
         match &self.provider {
             Provider::Development { .. } => Ok(ProviderOrder {
@@ -253,12 +274,12 @@ impl Gateway {
                 order_id: Some(order_id.to_owned()),
                 amount: order_amount,
                 currency: CURRENCY.into(),
-                status: "captured".into(),
+                status: PaymentStatus::Captured,
             }),
-            Provider::Razorpay { api_base, .. } => {
-                self.get_with_retry(Self::url(api_base, &format!("/payments/{payment_id}")))
-                    .await
-            }
+            Provider::Razorpay { api_base, .. } => self
+                .get_with_retry(Self::url(api_base, &format!("/payments/{payment_id}")))
+                .await
+                .and_then(known),
         }
     }
 
@@ -285,6 +306,7 @@ impl Gateway {
                         .json(&body),
                 )
                 .await
+                .and_then(known)
             }
         }
     }
@@ -297,10 +319,15 @@ impl Gateway {
         match &self.provider {
             Provider::Development { .. } => Ok(Vec::new()),
             Provider::Razorpay { api_base, .. } => {
-                let collection: Collection<ProviderPayment> = self
+                let collection: Collection<RazorpayPayment> = self
                     .get_with_retry(Self::url(api_base, &format!("/orders/{order_id}/payments")))
                     .await?;
-                Ok(collection.items)
+                // A payment in a state we do not know cannot settle anything: skip it.
+                Ok(collection
+                    .items
+                    .into_iter()
+                    .filter_map(RazorpayPayment::into_payment)
+                    .collect())
             }
         }
     }
@@ -317,7 +344,7 @@ impl Gateway {
             Provider::Development { .. } => Ok(ProviderRefund {
                 id: format!("rfnd_dev_{}", random_token(14).replace(['-', '_'], "x")),
                 amount: amount_paise,
-                status: "processed".into(),
+                status: Some(RefundStatus::Processed),
             }),
             Provider::Razorpay { api_base, .. } => {
                 let url = Self::url(api_base, &format!("/payments/{payment_id}/refund"));
@@ -359,4 +386,23 @@ fn describe(error: &reqwest::Error) -> String {
     } else {
         error.to_string()
     }
+}
+
+/// The webhook events the server acts on (`event` in a Razorpay webhook body). Any other
+/// event is acknowledged and ignored.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, strum::EnumString, strum::IntoStaticStr)]
+pub enum WebhookEvent {
+    #[strum(serialize = "payment.captured")]
+    PaymentCaptured,
+    #[strum(serialize = "order.paid")]
+    OrderPaid,
+    /// Never confirms anything: only a capture does.
+    #[strum(serialize = "payment.authorized")]
+    PaymentAuthorized,
+    #[strum(serialize = "payment.failed")]
+    PaymentFailed,
+    #[strum(serialize = "refund.processed")]
+    RefundProcessed,
+    #[strum(serialize = "refund.failed")]
+    RefundFailed,
 }

@@ -8,7 +8,7 @@ use axum::response::{IntoResponse, Response};
 use tower_sessions::Session;
 
 use crate::db::session_store::USER_ID_KEY;
-use crate::domain::bookings::{self, Booking};
+use crate::domain::bookings::{self, Booking, PublicId};
 use crate::domain::roles::Role;
 use crate::domain::users::{self, User};
 use crate::error::AppError;
@@ -104,8 +104,12 @@ impl CurrentUser {
     /// A booking of this user's own, or 404: someone else's booking is indistinguishable
     /// from one that does not exist. Staff accounts are no exception here; they reach other
     /// people's bookings through /admin, with its reasons, confirmations and audit.
-    pub async fn booking(&self, state: &AppState, public_id: &str) -> Result<Booking, AppError> {
-        bookings::find_owned(&state.db, public_id, self.0.id)
+    pub async fn booking(
+        &self,
+        state: &AppState,
+        public_id: &PublicId,
+    ) -> Result<Booking, AppError> {
+        bookings::find_owned(&state.db, public_id, crate::domain::ids::UserId(self.0.id))
             .await?
             .ok_or(AppError::NotFound)
     }

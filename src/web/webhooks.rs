@@ -8,11 +8,11 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::IntoResponse;
 use serde::Deserialize;
 
-use crate::domain::payments;
+use crate::domain::payments::{self, PaymentStatus, RefundStatus};
 use crate::error::{AppError, AppResult};
-use crate::payments::ProviderPayment;
-use crate::payments::flow;
+use crate::payments::{RazorpayPayment, WebhookEvent};
 use crate::state::AppState;
+use crate::web::booking_routes::payment_flow;
 
 #[derive(Deserialize)]
 struct Event {
@@ -23,7 +23,7 @@ struct Event {
 
 #[derive(Deserialize, Default)]
 struct Payload {
-    payment: Option<Entity<ProviderPayment>>,
+    payment: Option<Entity<RazorpayPayment>>,
     refund: Option<Entity<RefundEntity>>,
 }
 
@@ -65,38 +65,40 @@ pub async fn razorpay(
         serde_json::from_slice(&body).map_err(|_| AppError::bad_request("unreadable event"))?;
     tracing::info!(event = %event.event, %event_id, "webhook received");
     let now = state.clock.now();
-    match event.event.as_str() {
-        "payment.captured" | "order.paid" => {
-            if let Some(Entity { entity: payment }) = event.payload.payment
-                && payment.status == "captured"
+    match event.event.parse::<WebhookEvent>() {
+        Ok(WebhookEvent::PaymentCaptured | WebhookEvent::OrderPaid) => {
+            if let Some(payment) = event
+                .payload
+                .payment
+                .and_then(|Entity { entity }| entity.into_payment())
+                && payment.status == PaymentStatus::Captured
             {
                 // Razorpay wants an answer within a second: record the settlement now, and
                 // send the email or refund that follows without keeping the webhook waiting
                 // (both are queued in the database, so nothing is lost if this stops).
-                let outcome = flow::record_settlement(&state, &payment).await?;
-                let background = state.clone();
-                tokio::spawn(async move { flow::follow_up(&background, &outcome).await });
+                let flow = payment_flow(&state);
+                let outcome = flow.record_settlement(&payment).await?;
+                tokio::spawn(async move { flow.follow_up(&outcome).await });
             }
         }
-        "payment.failed" => {
+        Ok(WebhookEvent::PaymentFailed) => {
             if let Some(Entity { entity: payment }) = event.payload.payment {
                 tracing::warn!(payment_id = %payment.id, order_id = ?payment.order_id, "payment failed");
                 crate::metrics::record_payment_failure("failed");
             }
         }
-        "refund.processed" | "refund.failed" => {
+        Ok(outcome @ (WebhookEvent::RefundProcessed | WebhookEvent::RefundFailed)) => {
             if let Some(Entity { entity: refund }) = event.payload.refund {
-                payments::refund_outcome(
-                    &state.db,
-                    &refund.id,
-                    event.event == "refund.processed",
-                    now,
-                )
-                .await?;
+                let status = if outcome == WebhookEvent::RefundProcessed {
+                    RefundStatus::Processed
+                } else {
+                    RefundStatus::Failed
+                };
+                payments::refund_outcome(&state.db, &refund.id, status, now).await?;
             }
         }
         // payment.authorized and everything else: never confirms anything.
-        _ => {}
+        Ok(WebhookEvent::PaymentAuthorized) | Err(_) => {}
     }
     payments::first_delivery(&state.db, &event_id, &event.event, now).await?;
     Ok(StatusCode::OK)

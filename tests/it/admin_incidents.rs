@@ -94,7 +94,7 @@ async fn unknown_order_incident(app: &TestApp, n: usize) {
         None,
         Some(&format!("order_stray{n}")),
         Some(&format!("pay_stray{n}")),
-        "unknown_order",
+        moviebooking::domain::payments::IncidentKind::UnknownOrder,
         &format!("payment pay_stray{n} for unknown order order_stray{n}"),
         app.state.clock.now(),
     )

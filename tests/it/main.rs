@@ -15,6 +15,7 @@ mod admin_incidents;
 mod booking;
 mod catalogue;
 mod checkin;
+mod expired_on_read;
 mod foundation;
 mod payments;
 mod posters;

@@ -117,10 +117,13 @@ async fn a_confirmed_ticket_verifies_offline_with_the_served_key_and_nothing_els
     assert_eq!(claims.b, id);
     assert_eq!(claims.s, b["showtime_id"].as_i64().unwrap());
     assert_eq!(claims.seats.len(), 2);
-    let stored = moviebooking::domain::bookings::find_by_public_id(&w.app.db, &id)
-        .await
-        .unwrap()
-        .unwrap();
+    let stored = moviebooking::domain::bookings::find_by_public_id(
+        &w.app.db,
+        &moviebooking::domain::bookings::PublicId::parse(&id).unwrap(),
+    )
+    .await
+    .unwrap()
+    .unwrap();
     assert_eq!(
         Some(claims.iat),
         stored.confirmed_at.map(|t| t.unix_timestamp())
@@ -364,10 +367,13 @@ async fn a_changed_secret_key_voids_no_ticket() {
     let (_, _, keys) = served_keys(&other).await;
     assert!(ticket_token::verify(&token, &keys).is_ok());
     // And it issues the very same ticket for the booking.
-    let stored = moviebooking::domain::bookings::find_by_public_id(&other.db, &id)
-        .await
-        .unwrap()
-        .unwrap();
+    let stored = moviebooking::domain::bookings::find_by_public_id(
+        &other.db,
+        &moviebooking::domain::bookings::PublicId::parse(&id).unwrap(),
+    )
+    .await
+    .unwrap()
+    .unwrap();
     assert_eq!(
         ticket_keys::ticket_token(&other.db, &stored).await.unwrap(),
         Some(token)

@@ -4,35 +4,39 @@
 
 use askama::Template;
 use axum::Form;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
+use strum::VariantNames;
+use time::OffsetDateTime;
 use tower_sessions::Session;
 
 use super::{ConfirmPage, PER_PAGE, Pager, confirmed, query_string, render, see_other, utc};
 use crate::domain::audit::{self, Filter, NewEntry};
 use crate::domain::booking_admin::{self, BookingRow, RefundRow, ResendError, Search};
-use crate::domain::bookings::{self, Booking, Status};
+use crate::domain::bookings::{self, Booking, PublicId, Status};
 use crate::domain::email_log;
+use crate::domain::ids::UserId;
 use crate::domain::incidents;
-use crate::domain::payments::{self, RefundError, RefundPolicy};
+use crate::domain::payments::{self, PaymentRecord, RefundError, RefundPolicy};
 use crate::domain::pricing::format_rupees;
 use crate::domain::roles::Role;
 use crate::domain::showtimes::format_in_zone;
 use crate::domain::tokens::random_token;
 use crate::error::{AppError, AppResult};
-use crate::payments::flow;
 use crate::state::AppState;
 use crate::web::admin::audit::EntryRow;
 use crate::web::admin::emails::EmailRow;
 use crate::web::admin::incidents::IncidentRow;
 use crate::web::auth::StaffUser;
+use crate::web::booking_routes::payment_flow;
+use crate::web::extract::IdPath;
 use crate::web::page::{Level, Page, flash};
 use crate::web::pages::account::FormErrors;
 
 /// The statuses staff can filter by.
-pub const STATUSES: &[&str] = &["pending", "confirmed", "expired", "cancelled", "refunded"];
+pub const STATUSES: &[&str] = Status::VARIANTS;
 
 /// The longest refund reason kept.
 pub const REASON_MAX: usize = 500;
@@ -63,18 +67,18 @@ pub struct ListRow {
     pub total: String,
 }
 
-impl From<BookingRow> for ListRow {
-    fn from(b: BookingRow) -> Self {
+impl ListRow {
+    fn new(b: BookingRow, now: OffsetDateTime) -> Self {
         Self {
             starts: format!(
                 "{} · {}",
                 format_in_zone(b.starts_at, &b.timezone),
                 b.theatre_name
             ),
-            status: b.status.as_str(),
+            status: b.status_at(now).as_str(),
             total: format_rupees(b.total_paise),
-            public_id: b.public_id,
-            code: b.code,
+            public_id: b.public_id.to_string(),
+            code: b.code.to_string(),
             email: b.email,
             movie: b.movie_title,
         }
@@ -134,9 +138,10 @@ pub async fn list(
         date,
         status,
     };
+    let now = state.clock.now();
     let (mut rows, status_code) = if errors.is_empty() {
         (
-            booking_admin::search(&state.db, &search, PER_PAGE + 1, number.offset()).await?,
+            booking_admin::search(&state.db, &search, now, PER_PAGE + 1, number.offset()).await?,
             StatusCode::OK,
         )
     } else {
@@ -163,7 +168,7 @@ pub async fn list(
         status: q.status,
         statuses: STATUSES,
         errors: errors.into(),
-        bookings: rows.into_iter().map(ListRow::from).collect(),
+        bookings: rows.into_iter().map(|b| ListRow::new(b, now)).collect(),
         pager,
     })?;
     Ok((status_code, html).into_response())
@@ -185,13 +190,24 @@ pub struct RefundView {
     pub when: String,
 }
 
+impl From<PaymentRecord> for PaymentRow {
+    fn from(p: PaymentRecord) -> Self {
+        Self {
+            amount: format_rupees(p.amount_paise),
+            status: p.status.to_string(),
+            when: utc(&p.created_at),
+            provider_id: p.razorpay_payment_id,
+        }
+    }
+}
+
 impl From<RefundRow> for RefundView {
     fn from(r: RefundRow) -> Self {
         Self {
             amount: format_rupees(r.amount_paise),
             when: utc(&r.created_at),
             reason: r.reason,
-            status: r.status,
+            status: r.status.to_string(),
             provider_id: r.provider_refund_id.unwrap_or_default(),
             error: r.last_error.unwrap_or_default(),
         }
@@ -203,6 +219,8 @@ impl From<RefundRow> for RefundView {
 struct BookingPage {
     page: Page,
     b: Booking,
+    /// The booking's status as it reads now (`Booking::status_at`).
+    status: Status,
     starts: String,
     created: String,
     total: String,
@@ -219,7 +237,7 @@ struct BookingPage {
     errors: FormErrors,
 }
 
-async fn load(state: &AppState, public_id: &str) -> AppResult<Booking> {
+async fn load(state: &AppState, public_id: &PublicId) -> AppResult<Booking> {
     bookings::find_by_public_id(&state.db, public_id)
         .await?
         .ok_or(AppError::NotFound)
@@ -233,39 +251,35 @@ async fn detail_page(
     errors: FormErrors,
 ) -> AppResult<Response> {
     // The box office looks bookings up; refunds and resends are for managers.
-    let can_refund = b.status == Status::Confirmed && page.can(Role::Manager);
+    let status = b.status_at(state.clock.now());
+    let can_refund = status == Status::Confirmed && page.can(Role::Manager);
     let payments = payments::payments_of(&state.db, b.id)
         .await?
         .into_iter()
-        .map(|(provider_id, amount, status, at)| PaymentRow {
-            provider_id,
-            amount: format_rupees(amount),
-            status,
-            when: utc(&at),
-        })
+        .map(PaymentRow::from)
         .collect();
     let refunds = booking_admin::refunds_of(&state.db, b.id)
         .await?
         .into_iter()
         .map(RefundView::from)
         .collect();
-    let emails = email_log::for_booking(&state.db, b.id)
+    let emails = email_log::for_booking(&state.db, b.id.0)
         .await?
         .into_iter()
         .map(EmailRow::from)
         .collect();
-    let incidents = incidents::for_booking(&state.db, b.id)
+    let incidents = incidents::for_booking(&state.db, b.id.0)
         .await?
         .into_iter()
         .map(IncidentRow::from)
         .collect();
     let filter = Filter {
         target_type: "booking".into(),
-        target_id: b.public_id.clone(),
+        target_id: b.public_id.to_string(),
         ..Filter::default()
     };
     let audit = super::audit::rows(audit::list(&state.db, &filter, 50, 0).await?);
-    let admitted = crate::domain::checkin::live_admission(&state.db, b.id)
+    let admitted = crate::domain::checkin::live_admission(&state.db, b.id.0)
         .await?
         .map(|a| {
             format!(
@@ -276,6 +290,7 @@ async fn detail_page(
         });
     render(BookingPage {
         page,
+        status,
         admitted,
         starts: format_in_zone(b.starts_at, &b.timezone),
         created: utc(&b.created_at),
@@ -307,7 +322,7 @@ pub async fn detail(
     _staff: StaffUser,
     State(state): State<AppState>,
     page: Page,
-    Path(public_id): Path<String>,
+    IdPath(public_id): IdPath<PublicId>,
 ) -> AppResult<Response> {
     let b = load(&state, &public_id).await?;
     detail_page(&state, page, b, String::new(), FormErrors::default()).await
@@ -342,7 +357,7 @@ pub async fn refund(
     State(state): State<AppState>,
     session: Session,
     page: Page,
-    Path(public_id): Path<String>,
+    IdPath(public_id): IdPath<PublicId>,
     Form(form): Form<RefundForm>,
 ) -> AppResult<Response> {
     let b = load(&state, &public_id).await?;
@@ -369,7 +384,8 @@ pub async fn refund(
             cancel: back,
         });
     }
-    match flow::refund(&state, &b, RefundPolicy::Full, &reason).await {
+    let flow = payment_flow(&state);
+    match flow.refund(&b, RefundPolicy::Full, &reason).await {
         Ok(()) => {
             audit::record_now(
                 &state.db,
@@ -377,7 +393,7 @@ pub async fn refund(
                     Some(me.id),
                     "booking.refund",
                     "booking",
-                    &b.public_id,
+                    b.public_id.as_str(),
                     format!(
                         "{}: status confirmed -> refunded, {} refunded in full; reason: {reason}",
                         b.code,
@@ -404,7 +420,7 @@ pub async fn resend(
     StaffUser(me): StaffUser,
     State(state): State<AppState>,
     session: Session,
-    Path(public_id): Path<String>,
+    IdPath(public_id): IdPath<PublicId>,
 ) -> AppResult<Response> {
     let b = load(&state, &public_id).await?;
     let back = format!("/admin/bookings/{}", b.public_id);
@@ -419,9 +435,11 @@ pub async fn resend(
         b.id,
         random_token(16)
     ));
-    match booking_admin::queue_resend(&state.db, me.id, &b, &email, crate::db::unix(now)).await {
+    let resend =
+        booking_admin::queue_resend(&state.db, UserId(me.id), &b, &email, crate::db::unix(now));
+    match resend.await {
         Ok(id) => {
-            state.mailer.deliver(id).await;
+            state.mailer.deliver(id.0).await;
             flash(
                 &session,
                 Level::Success,

@@ -17,7 +17,6 @@ use crate::domain::bookings;
 use crate::domain::payments::RefundPolicy;
 use crate::domain::showtimes::{self, format_in_zone};
 use crate::error::{AppError, AppResult};
-use crate::payments::flow;
 use crate::state::AppState;
 use crate::web::auth::StaffUser;
 use crate::web::page::{Level, Page, flash};
@@ -47,7 +46,7 @@ pub struct Row {
 impl From<ShowtimeRow> for Row {
     fn from(s: ShowtimeRow) -> Self {
         Self {
-            id: s.id,
+            id: s.id.0,
             starts: format_in_zone(s.starts_at, &s.timezone),
             movie: s.movie_title,
             place: format!("{} · {}", s.theatre_name, s.screen_name),
@@ -124,7 +123,8 @@ pub async fn cancel(
     let show = showtimes::find_showtime(&state.db, id)
         .await?
         .ok_or(AppError::NotFound)?;
-    let to_refund = booking_admin::confirmed_bookings_of(&state.db, id).await?;
+    let to_refund =
+        booking_admin::confirmed_bookings_of(&state.db, crate::domain::ids::ShowtimeId(id)).await?;
     let when = format_in_zone(show.starts_at, &show.timezone);
     if !confirmed(&form.confirm) {
         return render(ConfirmPage {
@@ -150,10 +150,13 @@ pub async fn cancel(
         let Some(booking) = bookings::find_by_id(&state.db, booking_id).await? else {
             continue;
         };
-        match flow::refund(&state, &booking, RefundPolicy::Full, CANCEL_REASON).await {
+        match crate::web::booking_routes::payment_flow(&state)
+            .refund(&booking, RefundPolicy::Full, CANCEL_REASON)
+            .await
+        {
             Ok(()) => refunded += 1,
             Err(error) => {
-                tracing::warn!(booking_id, %error, "a booking of a cancelled showtime was not refunded");
+                tracing::warn!(%booking_id, %error, "a booking of a cancelled showtime was not refunded");
                 failed += 1;
             }
         }

@@ -98,15 +98,16 @@ pub async fn detail(
     let row = user_admin::find(&state.db, id)
         .await?
         .ok_or(AppError::NotFound)?;
-    let bookings = bookings::list_for_user(&state.db, id, state.clock.now())
+    let (user_id, now) = (crate::domain::ids::UserId(id), state.clock.now());
+    let bookings = bookings::list_for_user(&state.db, user_id, now)
         .await?
         .into_iter()
         .map(|b| UserBooking {
             starts: format_in_zone(b.starts_at, &b.timezone),
-            status: b.status.as_str(),
+            status: b.status_at(now).as_str(),
             total: format_rupees(b.amount.total_paise),
-            public_id: b.public_id,
-            code: b.code,
+            public_id: b.public_id.to_string(),
+            code: b.code.to_string(),
             movie: b.movie_title,
         })
         .collect();

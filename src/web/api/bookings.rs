@@ -1,38 +1,45 @@
 //! JSON API for seats and bookings: live seat status, holds, my bookings, cancellation.
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use serde::Deserialize;
 use serde_json::{Value, json};
 use time::format_description::well_known::Rfc3339;
 
-use crate::domain::bookings::{self, Booking, Status};
+use crate::domain::bookings::{self, Booking, PublicId, Status};
+use crate::domain::ids::{SeatId, ShowtimeId, UserId};
 use crate::domain::payments::{RefundError, RefundPolicy};
 use crate::domain::showtimes;
 use crate::domain::ticket_keys;
 use crate::error::{AppError, AppResult};
-use crate::payments::flow;
 use crate::state::AppState;
 use crate::web::auth::{CurrentUser, MaybeUser};
+use crate::web::booking_routes::payment_flow;
+use crate::web::extract::IdPath;
 use crate::web::rate_limit::{self, ClientIp};
 
 fn rfc3339(at: time::OffsetDateTime) -> String {
     at.format(&Rfc3339).unwrap_or_default()
 }
 
-/// The API's booking object ("B" in the API documentation). `ticket_token` is the signed
-/// ticket of a confirmed booking (`ticket_keys::ticket_token`), null for any other;
-/// `booking_object` fills it in.
-pub fn booking_json(booking: &Booking, ticket_token: Option<String>) -> Value {
+/// The API's booking object ("B" in the API documentation), as it stands at `now`.
+/// `ticket_token` is the signed ticket of a confirmed booking (`ticket_keys::ticket_token`),
+/// null for any other; `booking_object` fills it in.
+pub fn booking_json(
+    booking: &Booking,
+    ticket_token: Option<String>,
+    now: time::OffsetDateTime,
+) -> Value {
+    let status = booking.status_at(now);
     json!({
         "id": booking.public_id,
         "code": booking.code,
-        "status": booking.status.as_str(),
+        "status": status.as_str(),
         "showtime_id": booking.showtime_id,
         "movie_title": booking.movie_title,
         "starts_at": rfc3339(booking.starts_at),
-        "expires_at": (booking.status == Status::Pending).then(|| rfc3339(booking.hold_expires_at)),
+        "expires_at": (status == Status::Pending).then(|| rfc3339(booking.hold_expires_at)),
         "seats": booking.seats.iter().map(|s| json!({
             "id": s.seat_id,
             "label": s.label,
@@ -47,20 +54,20 @@ pub fn booking_json(booking: &Booking, ticket_token: Option<String>) -> Value {
 /// The API's booking object with its ticket token.
 pub async fn booking_object(state: &AppState, booking: &Booking) -> AppResult<Value> {
     let token = ticket_keys::ticket_token(&state.db, booking).await?;
-    Ok(booking_json(booking, token))
+    Ok(booking_json(booking, token, state.clock.now()))
 }
 
 /// `GET /api/v1/showtimes/{id}/seats`: every seat with its live status.
 pub async fn seats(
     State(state): State<AppState>,
-    Path(showtime_id): Path<i64>,
+    IdPath(showtime_id): IdPath<ShowtimeId>,
     MaybeUser(user): MaybeUser,
 ) -> AppResult<Json<Value>> {
-    let showtime = showtimes::find_showtime(&state.db, showtime_id)
+    let showtime = showtimes::find_showtime(&state.db, showtime_id.0)
         .await?
         .ok_or(AppError::NotFound)?;
     let mine = match &user {
-        Some(user) => bookings::pending_for(&state.db, user.id, showtime.id).await?,
+        Some(user) => bookings::pending_for(&state.db, UserId(user.id), showtime_id).await?,
         None => None,
     };
     let seats = bookings::seat_map(&state.db, &showtime, state.clock.now(), mine).await?;
@@ -88,13 +95,13 @@ pub async fn seats(
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct HoldRequest {
-    seat_ids: Vec<i64>,
+    seat_ids: Vec<SeatId>,
 }
 
 /// `POST /api/v1/showtimes/{id}/holds`.
 pub async fn hold(
     State(state): State<AppState>,
-    Path(showtime_id): Path<i64>,
+    IdPath(showtime_id): IdPath<ShowtimeId>,
     user: CurrentUser,
     ClientIp(ip): ClientIp,
     Json(request): Json<HoldRequest>,
@@ -103,11 +110,12 @@ pub async fn hold(
         .limiter
         .check(rate_limit::HOLD, &format!("user:{}", user.0.id))?;
     state.limiter.check(rate_limit::HOLD_PER_IP, &ip)?;
+    let now = state.clock.now();
     let booking = bookings::hold(
         &state.db,
         &state.config.booking,
-        state.clock.now(),
-        user.0.id,
+        now,
+        UserId(user.0.id),
         showtime_id,
         &request.seat_ids,
     )
@@ -115,13 +123,13 @@ pub async fn hold(
     Ok((
         StatusCode::CREATED,
         // A fresh hold has no ticket yet.
-        Json(json!({ "booking": booking_json(&booking, None) })),
+        Json(json!({ "booking": booking_json(&booking, None, now) })),
     ))
 }
 
 /// `GET /api/v1/bookings`.
 pub async fn list(State(state): State<AppState>, user: CurrentUser) -> AppResult<Json<Value>> {
-    let all = bookings::list_for_user(&state.db, user.0.id, state.clock.now()).await?;
+    let all = bookings::list_for_user(&state.db, UserId(user.0.id), state.clock.now()).await?;
     let mut items = Vec::with_capacity(all.len());
     for booking in &all {
         // The signing key is read once and then comes from memory.
@@ -133,7 +141,7 @@ pub async fn list(State(state): State<AppState>, user: CurrentUser) -> AppResult
 /// `GET /api/v1/bookings/{id}`: 404 for anyone but its owner and staff.
 pub async fn detail(
     State(state): State<AppState>,
-    Path(public_id): Path<String>,
+    IdPath(public_id): IdPath<PublicId>,
     user: CurrentUser,
 ) -> AppResult<Json<Value>> {
     let booking = user.booking(&state, &public_id).await?;
@@ -143,7 +151,7 @@ pub async fn detail(
 /// `POST /api/v1/bookings/{id}/cancel`.
 pub async fn cancel(
     State(state): State<AppState>,
-    Path(public_id): Path<String>,
+    IdPath(public_id): IdPath<PublicId>,
     user: CurrentUser,
 ) -> AppResult<Json<Value>> {
     let booking = user.booking(&state, &public_id).await?;
@@ -151,16 +159,20 @@ pub async fn cancel(
         code: "not_cancellable",
         message,
     };
-    match booking.status {
-        Status::Pending
-            if bookings::cancel_pending(&state.db, booking.id, user.0.id, state.clock.now())
-                .await? => {}
+    let now = state.clock.now();
+    let me = UserId(user.0.id);
+    match booking.status_at(now) {
+        Status::Pending if bookings::cancel_pending(&state.db, &booking, me, now).await? => {}
         Status::Confirmed => {
             let policy = RefundPolicy::Customer {
                 cutoff_hours: state.config.booking.cancellation_cutoff_hours,
-                by_user: user.0.id,
+                by_user: me,
             };
-            match flow::refund(&state, &booking, policy, "cancelled by the moviegoer").await {
+            let flow = payment_flow(&state);
+            match flow
+                .refund(&booking, policy, "cancelled by the moviegoer")
+                .await
+            {
                 Ok(()) => {}
                 Err(RefundError::Database(error)) => return Err(error.into()),
                 Err(RefundError::NotOwner) => return Err(AppError::NotFound),

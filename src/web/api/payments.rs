@@ -1,28 +1,31 @@
 //! JSON API for paying: open the order for Checkout, verify Checkout's success.
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
+use crate::domain::bookings::PublicId;
 use crate::error::{AppError, AppResult};
 use crate::payments::flow;
 use crate::state::AppState;
 use crate::web::api::bookings::booking_object;
 use crate::web::auth::CurrentUser;
+use crate::web::booking_routes::payment_flow;
+use crate::web::extract::IdPath;
 use crate::web::rate_limit;
 
 /// `POST /api/v1/bookings/{id}/payment`.
 pub async fn start(
     State(state): State<AppState>,
-    Path(public_id): Path<String>,
+    IdPath(public_id): IdPath<PublicId>,
     user: CurrentUser,
 ) -> AppResult<Json<flow::CheckoutOrder>> {
     state
         .limiter
         .check(rate_limit::PAYMENT, &format!("user:{}", user.0.id))?;
     let booking = user.booking(&state, &public_id).await?;
-    Ok(Json(flow::start(&state, &booking).await?))
+    Ok(Json(payment_flow(&state).start(&booking).await?))
 }
 
 #[derive(Deserialize)]
@@ -36,7 +39,7 @@ pub struct Verify {
 /// `POST /api/v1/bookings/{id}/payment/verify`.
 pub async fn verify(
     State(state): State<AppState>,
-    Path(public_id): Path<String>,
+    IdPath(public_id): IdPath<PublicId>,
     user: CurrentUser,
     Json(body): Json<Verify>,
 ) -> AppResult<Json<Value>> {
@@ -46,13 +49,13 @@ pub async fn verify(
             "The payment details could not be verified.",
         ));
     }
-    let booking = flow::complete_checkout(
-        &state,
-        &body.razorpay_order_id,
-        &body.razorpay_payment_id,
-        &body.razorpay_signature,
-    )
-    .await?;
+    let booking = payment_flow(&state)
+        .complete_checkout(
+            &body.razorpay_order_id,
+            &body.razorpay_payment_id,
+            &body.razorpay_signature,
+        )
+        .await?;
     Ok(Json(
         json!({ "booking": booking_object(&state, &booking).await? }),
     ))

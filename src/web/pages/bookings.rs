@@ -2,22 +2,24 @@
 //! calendar file, and cancellation.
 
 use askama::Template;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::header;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use tower_sessions::Session;
 
-use crate::domain::bookings::{self, Booking, Status};
+use crate::domain::bookings::{self, Booking, PublicId, Status};
 use crate::domain::checkin;
+use crate::domain::ids::UserId;
 use crate::domain::payments::{RefundError, RefundPolicy};
 use crate::domain::pricing::format_rupees;
 use crate::domain::showtimes;
 use crate::domain::ticket_keys;
 use crate::domain::tickets;
 use crate::error::{AppError, AppResult};
-use crate::payments::flow;
 use crate::state::AppState;
 use crate::web::auth::CurrentUser;
+use crate::web::booking_routes::payment_flow;
+use crate::web::extract::IdPath;
 use crate::web::page::{Level, Page, flash};
 
 /// A booking prepared for display.
@@ -46,11 +48,12 @@ pub struct BookingView {
 
 impl BookingView {
     pub fn new(booking: &Booking, now: time::OffsetDateTime) -> Self {
+        let status = booking.status_at(now);
         Self {
-            public_id: booking.public_id.clone(),
-            code: booking.code.clone(),
-            status: booking.status.as_str(),
-            status_label: booking.status.label(),
+            public_id: booking.public_id.to_string(),
+            code: booking.code.to_string(),
+            status: status.as_str(),
+            status_label: status.label(),
             movie_title: booking.movie_title.clone(),
             movie_slug: booking.movie_slug.clone(),
             theatre: booking.theatre_name.clone(),
@@ -94,7 +97,7 @@ struct CheckoutPage {
 /// `GET /bookings/{id}/checkout`: the held seats, the price breakdown and the pay button.
 pub async fn checkout(
     State(state): State<AppState>,
-    Path(public_id): Path<String>,
+    IdPath(public_id): IdPath<PublicId>,
     user: CurrentUser,
     page: Page,
 ) -> AppResult<Response> {
@@ -130,7 +133,7 @@ pub async fn list(
     page: Page,
 ) -> AppResult<Html<String>> {
     let now = state.clock.now();
-    let all = bookings::list_for_user(&state.db, user.0.id, now).await?;
+    let all = bookings::list_for_user(&state.db, UserId(user.0.id), now).await?;
     let (upcoming, past): (Vec<_>, Vec<_>) = all
         .iter()
         .map(|b| BookingView::new(b, now))
@@ -162,27 +165,23 @@ struct DetailPage {
 /// `GET /bookings/{id}`: the booking, and for a confirmed one the ticket.
 pub async fn detail(
     State(state): State<AppState>,
-    Path(public_id): Path<String>,
+    IdPath(public_id): IdPath<PublicId>,
     user: CurrentUser,
     page: Page,
 ) -> AppResult<Html<String>> {
     let booking = user.booking(&state, &public_id).await?;
     let now = state.clock.now();
-    let pending = booking.hold_is_live(now);
-    let admitted = checkin::live_admission(&state.db, booking.id)
+    let status = booking.status_at(now);
+    let admitted = checkin::live_admission(&state.db, booking.id.0)
         .await?
         .map(|a| showtimes::format_in_zone(a.admitted_at, &booking.timezone));
-    let refundable = admitted.is_none()
-        && booking.status == Status::Confirmed
-        && now
-            < booking.starts_at
-                - time::Duration::hours(state.config.booking.cancellation_cutoff_hours);
     let template = DetailPage {
-        confirmed: booking.status == Status::Confirmed,
-        voided: matches!(booking.status, Status::Refunded | Status::Cancelled),
-        cancellable: pending || refundable,
+        confirmed: status == Status::Confirmed,
+        voided: matches!(status, Status::Refunded | Status::Cancelled),
+        // A ticket used at the door is never cancellable (and a pending one never used).
+        cancellable: admitted.is_none() && booking.customer_can_cancel(now, &state.config.booking),
         admitted,
-        pending,
+        pending: status == Status::Pending,
         booking: BookingView::new(&booking, now),
         page,
     };
@@ -193,7 +192,7 @@ pub async fn detail(
 /// booking without a ticket (pending, expired, cancelled, refunded).
 pub async fn qr(
     State(state): State<AppState>,
-    Path(public_id): Path<String>,
+    IdPath(public_id): IdPath<PublicId>,
     user: CurrentUser,
 ) -> AppResult<Response> {
     let booking = user.booking(&state, &public_id).await?;
@@ -213,11 +212,11 @@ pub async fn qr(
 /// `GET /bookings/{id}/calendar.ics`: an "add to calendar" file for a confirmed booking.
 pub async fn calendar(
     State(state): State<AppState>,
-    Path(public_id): Path<String>,
+    IdPath(public_id): IdPath<PublicId>,
     user: CurrentUser,
 ) -> AppResult<Response> {
     let booking = user.booking(&state, &public_id).await?;
-    if booking.status != Status::Confirmed {
+    if booking.status_at(state.clock.now()) != Status::Confirmed {
         return Err(AppError::NotFound);
     }
     let url = state
@@ -241,16 +240,15 @@ pub async fn calendar(
 /// `POST /bookings/{id}/cancel`: a pending booking releases its seats at once.
 pub async fn cancel(
     State(state): State<AppState>,
-    Path(public_id): Path<String>,
+    IdPath(public_id): IdPath<PublicId>,
     user: CurrentUser,
     session: Session,
 ) -> AppResult<Redirect> {
     let booking = user.booking(&state, &public_id).await?;
     let now = state.clock.now();
-    match booking.status {
-        Status::Pending
-            if bookings::cancel_pending(&state.db, booking.id, user.0.id, now).await? =>
-        {
+    let me = UserId(user.0.id);
+    match booking.status_at(now) {
+        Status::Pending if bookings::cancel_pending(&state.db, &booking, me, now).await? => {
             flash(
                 &session,
                 Level::Success,
@@ -261,9 +259,13 @@ pub async fn cancel(
         Status::Confirmed => {
             let policy = RefundPolicy::Customer {
                 cutoff_hours: state.config.booking.cancellation_cutoff_hours,
-                by_user: user.0.id,
+                by_user: me,
             };
-            match flow::refund(&state, &booking, policy, "cancelled by the moviegoer").await {
+            let flow = payment_flow(&state);
+            match flow
+                .refund(&booking, policy, "cancelled by the moviegoer")
+                .await
+            {
                 Ok(()) => {
                     let message = format!(
                         "Your booking was cancelled. A refund of {} is on its way to your original payment method (the convenience fee is not refunded).",

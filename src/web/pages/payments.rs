@@ -3,20 +3,22 @@
 
 use askama::Template;
 use axum::Form;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use serde::Deserialize;
 use tower_sessions::Session;
 
-use crate::domain::bookings;
+use crate::domain::bookings::{PublicId, Status};
 use crate::domain::pricing::format_rupees;
 use crate::domain::tokens::random_token;
 use crate::error::{AppError, AppResult};
-use crate::payments::flow::{self, CheckoutOrder, PaymentError};
+use crate::payments::flow::{CheckoutOrder, PaymentError};
 use crate::payments::signature;
 use crate::state::AppState;
 use crate::web::auth::CurrentUser;
+use crate::web::booking_routes::payment_flow;
+use crate::web::extract::IdPath;
 use crate::web::page::{Level, Page, flash};
 use crate::web::rate_limit;
 
@@ -66,7 +68,7 @@ fn problem(
 /// `POST /bookings/{id}/pay`: opens (or reuses) the order and shows the payment page.
 pub async fn pay(
     State(state): State<AppState>,
-    Path(public_id): Path<String>,
+    IdPath(public_id): IdPath<PublicId>,
     user: CurrentUser,
     page: Page,
 ) -> AppResult<Response> {
@@ -75,7 +77,7 @@ pub async fn pay(
         .check(rate_limit::PAYMENT, &format!("user:{}", user.0.id))?;
     let booking = user.booking(&state, &public_id).await?;
     let checkout_url = format!("/bookings/{public_id}/checkout");
-    let order = match flow::start(&state, &booking).await {
+    let order = match payment_flow(&state).start(&booking).await {
         Ok(order) => order,
         Err(PaymentError::HoldEnded) => {
             return problem(
@@ -95,7 +97,7 @@ pub async fn pay(
                 Some(checkout_url),
             );
         }
-        Err(other) => return Err(payment_error(other)),
+        Err(other) => return Err(other.into()),
     };
     let (dev_payment_id, dev_signature) = if order.development {
         let payment_id = format!("pay_dev_{}", random_token(14).replace(['-', '_'], "x"));
@@ -110,7 +112,7 @@ pub async fn pay(
     let template = PayPage {
         deadline_unix: state.clock.unix_now() + order.timeout_seconds,
         amount: format_rupees(order.amount_paise),
-        public_id,
+        public_id: public_id.to_string(),
         movie_title: booking.movie_title.clone(),
         prefill_name: user.0.name.clone(),
         prefill_email: user.0.email.clone(),
@@ -120,35 +122,6 @@ pub async fn pay(
         dev_signature,
     };
     Ok(Html(template.render()?).into_response())
-}
-
-fn payment_error(error: PaymentError) -> AppError {
-    match error {
-        PaymentError::Database(error) => AppError::Database(error),
-        PaymentError::BadSignature => AppError::bad_request(error.to_string()),
-        PaymentError::HoldEnded => AppError::Conflict {
-            code: "hold_ended",
-            message: error.to_string(),
-            details: None,
-        },
-        PaymentError::ProviderDown(_) => AppError::Unavailable(error.to_string()),
-        PaymentError::Processing => AppError::Conflict {
-            code: "payment_processing",
-            message: error.to_string(),
-            details: None,
-        },
-        PaymentError::Mismatch => AppError::Unprocessable {
-            code: "payment_mismatch",
-            message: error.to_string(),
-        },
-    }
-}
-
-/// The error type of the payment flow as an HTTP answer (shared with the JSON API).
-impl From<PaymentError> for AppError {
-    fn from(error: PaymentError) -> Self {
-        payment_error(error)
-    }
 }
 
 #[derive(Deserialize)]
@@ -166,17 +139,18 @@ pub async fn callback(
     page: Page,
     Form(success): Form<CheckoutSuccess>,
 ) -> AppResult<Response> {
-    match flow::complete_checkout(
-        &state,
-        &success.razorpay_order_id,
-        &success.razorpay_payment_id,
-        &success.razorpay_signature,
-    )
-    .await
+    let flow = payment_flow(&state);
+    match flow
+        .complete_checkout(
+            &success.razorpay_order_id,
+            &success.razorpay_payment_id,
+            &success.razorpay_signature,
+        )
+        .await
     {
         Ok(booking) => {
             let message = match booking.status {
-                bookings::Status::Confirmed => {
+                Status::Confirmed => {
                     "Payment received. Your booking is confirmed and your ticket is on its way by email."
                 }
                 _ => {
@@ -185,7 +159,7 @@ pub async fn callback(
             };
             flash(
                 &session,
-                if booking.status == bookings::Status::Confirmed {
+                if booking.status == Status::Confirmed {
                     Level::Success
                 } else {
                     Level::Error
@@ -205,14 +179,14 @@ pub async fn callback(
             error.to_string(),
             Some("/bookings".into()),
         ),
-        Err(other) => Err(payment_error(other)),
+        Err(other) => Err(other.into()),
     }
 }
 
 /// `POST /bookings/{id}/pay/fail`: the development gateway's "Fail" button.
 pub async fn dev_fail(
     State(state): State<AppState>,
-    Path(public_id): Path<String>,
+    IdPath(public_id): IdPath<PublicId>,
     user: CurrentUser,
     session: Session,
 ) -> AppResult<Redirect> {

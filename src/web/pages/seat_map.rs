@@ -5,16 +5,18 @@
 
 use askama::Template;
 use axum::body::Bytes;
-use axum::extract::{Path, State};
-use axum::http::StatusCode;
+use axum::extract::State;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 
 use crate::domain::bookings::{self, HoldError, MapSeat, SeatStatus};
+use crate::domain::ids::{SeatId, ShowtimeId, UserId};
 use crate::domain::pricing::format_rupees;
+use crate::domain::screens::SeatKind;
 use crate::domain::showtimes::{self, ShowtimeDetail};
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
 use crate::web::auth::MaybeUser;
+use crate::web::extract::IdPath;
 use crate::web::page::Page;
 use crate::web::rate_limit::{self, ClientIp};
 
@@ -25,7 +27,7 @@ pub enum Cell {
 }
 
 pub struct SeatView {
-    pub id: i64,
+    pub id: SeatId,
     pub number: i64,
     pub classes: String,
     pub accessible_name: String,
@@ -65,7 +67,7 @@ fn category_class(rank: i64) -> String {
     format!("cat-{}", rank.clamp(0, 2))
 }
 
-fn build_rows(seats: &[MapSeat], selected: &[i64]) -> Vec<RowView> {
+fn build_rows(seats: &[MapSeat], selected: &[SeatId]) -> Vec<RowView> {
     let mut rows: Vec<RowView> = Vec::new();
     let mut current_row: Option<i64> = None;
     let mut next_column = 0;
@@ -92,17 +94,17 @@ fn build_rows(seats: &[MapSeat], selected: &[i64]) -> Vec<RowView> {
             (SeatStatus::Booked, _) => "booked",
             (SeatStatus::Unavailable, _) => "not available",
         };
-        let kind_word = match seat.kind.as_str() {
-            "wheelchair" => ", wheelchair space",
-            "companion" => ", companion seat",
-            _ => "",
+        let kind_word = match seat.kind {
+            SeatKind::Wheelchair => ", wheelchair space",
+            SeatKind::Companion => ", companion seat",
+            SeatKind::Standard | SeatKind::Blocked => "",
         };
         let mut classes = format!(
             "seat seat-{} {}",
             seat.status.as_str(),
             category_class(seat.category_rank)
         );
-        if seat.kind == "wheelchair" {
+        if seat.kind == SeatKind::Wheelchair {
             classes.push_str(" seat-wheelchair");
         }
         let selectable = seat.status == SeatStatus::Available;
@@ -150,12 +152,14 @@ async fn render(
     state: &AppState,
     page: Page,
     showtime: ShowtimeDetail,
-    selected: &[i64],
+    selected: &[SeatId],
     error: Option<String>,
 ) -> AppResult<Html<String>> {
     let now = state.clock.now();
     let viewer_booking = match &page.user {
-        Some(user) => bookings::pending_for(&state.db, user.id, showtime.id).await?,
+        Some(user) => {
+            bookings::pending_for(&state.db, UserId(user.id), ShowtimeId(showtime.id)).await?
+        }
         None => None,
     };
     let seats = bookings::seat_map(&state.db, &showtime, now, viewer_booking).await?;
@@ -167,7 +171,7 @@ async fn render(
         local_start: showtimes::format_in_zone(showtime.starts_at, &showtime.timezone),
         rows: build_rows(&seats, selected),
         legend: build_legend(&seats),
-        has_wheelchair: seats.iter().any(|s| s.kind == "wheelchair"),
+        has_wheelchair: seats.iter().any(|s| s.kind == SeatKind::Wheelchair),
         max_seats: rules.max_seats_per_booking,
         fee_note: format!(
             "Plus a convenience fee of {} per ticket and {}% GST on the fee.",
@@ -185,22 +189,23 @@ async fn render(
 /// `GET /showtimes/{id}/seats`.
 pub async fn show(
     State(state): State<AppState>,
-    Path(showtime_id): Path<i64>,
+    IdPath(showtime_id): IdPath<ShowtimeId>,
     page: Page,
 ) -> AppResult<Html<String>> {
-    let showtime = showtimes::find_showtime(&state.db, showtime_id)
+    let showtime = showtimes::find_showtime(&state.db, showtime_id.0)
         .await?
         .ok_or(AppError::NotFound)?;
     render(&state, page, showtime, &[], None).await
 }
 
 /// The seat ids of a submitted seat-map form (`seat_ids` repeated once per checkbox).
-pub fn parse_seat_ids(body: &[u8]) -> Result<Vec<i64>, AppError> {
+pub fn parse_seat_ids(body: &[u8]) -> Result<Vec<SeatId>, AppError> {
     form_urlencoded::parse(body)
         .filter(|(k, _)| k == "seat_ids")
         .map(|(_, v)| {
             v.trim()
                 .parse::<i64>()
+                .map(SeatId)
                 .map_err(|_| AppError::bad_request("The seat selection could not be read."))
         })
         .collect()
@@ -210,7 +215,7 @@ pub fn parse_seat_ids(body: &[u8]) -> Result<Vec<i64>, AppError> {
 /// seat map comes back with the message and the selection kept.
 pub async fn hold(
     State(state): State<AppState>,
-    Path(showtime_id): Path<i64>,
+    IdPath(showtime_id): IdPath<ShowtimeId>,
     MaybeUser(user): MaybeUser,
     ClientIp(ip): ClientIp,
     page: Page,
@@ -230,50 +235,35 @@ pub async fn hold(
     state.limiter.check(rate_limit::HOLD_PER_IP, &ip)?;
     let seat_ids = parse_seat_ids(&body)?;
     let now = state.clock.now();
-    match bookings::hold(
+    let hold = bookings::hold(
         &state.db,
         &state.config.booking,
         now,
-        user.id,
+        UserId(user.id),
         showtime_id,
         &seat_ids,
-    )
-    .await
-    {
+    );
+    match hold.await {
         Ok(booking) => {
             Ok(Redirect::to(&format!("/bookings/{}/checkout", booking.public_id)).into_response())
         }
         Err(HoldError::ShowtimeNotFound) => Err(AppError::NotFound),
         Err(HoldError::Database(error)) => Err(error.into()),
         Err(problem) => {
-            let status = hold_status(&problem);
-            let showtime = showtimes::find_showtime(&state.db, showtime_id)
+            let showtime = showtimes::find_showtime(&state.db, showtime_id.0)
                 .await?
                 .ok_or(AppError::NotFound)?;
-            let keep: Vec<i64> = match &problem {
-                HoldError::SeatsUnavailable(taken)
-                | HoldError::CoolingDown {
-                    seat_ids: taken, ..
-                } => seat_ids
-                    .iter()
-                    .copied()
-                    .filter(|id| !taken.contains(id))
-                    .collect(),
-                _ => seat_ids.clone(),
-            };
-            let html = render(&state, page, showtime, &keep, Some(problem.to_string())).await?;
+            let taken = problem.taken_seats();
+            let keep: Vec<SeatId> = seat_ids
+                .iter()
+                .copied()
+                .filter(|id| !taken.contains(id))
+                .collect();
+            let message = problem.to_string();
+            // The status comes from the one mapping of hold errors to HTTP.
+            let status = AppError::from(problem).status();
+            let html = render(&state, page, showtime, &keep, Some(message)).await?;
             Ok((status, html).into_response())
         }
-    }
-}
-
-/// The status a refused hold answers with (409 for taken seats, 422 for bad input).
-fn hold_status(error: &HoldError) -> StatusCode {
-    match error {
-        HoldError::SeatsUnavailable(_)
-        | HoldError::TooManyHolds { .. }
-        | HoldError::CoolingDown { .. }
-        | HoldError::Busy => StatusCode::CONFLICT,
-        _ => StatusCode::UNPROCESSABLE_ENTITY,
     }
 }
