@@ -155,7 +155,7 @@ pub async fn protect(State(state): State<AppState>, request: Request, next: Next
 
     let path = request.uri().path().to_owned();
     // The API's own front-ends on other origins (CORS_ALLOWED_ORIGINS) are not forgeries.
-    let trusted_origin = crate::web::cors::is_allowed_api_origin(
+    let trusted_origin = crate::web::origin::is_allowed_api_origin(
         &path,
         request
             .headers()

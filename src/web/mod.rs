@@ -12,6 +12,7 @@ pub mod health;
 pub mod media;
 pub mod metrics;
 pub mod middleware;
+pub mod origin;
 pub mod page;
 pub mod pages;
 pub mod rate_limit;
