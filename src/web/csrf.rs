@@ -273,7 +273,7 @@ async fn verify(
 
 /// What a request says its body is, from `Content-Type`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum BodyKind {
+pub enum BodyKind {
     Json,
     Form,
     Multipart,
@@ -283,7 +283,7 @@ enum BodyKind {
 }
 
 impl BodyKind {
-    fn of(headers: &HeaderMap) -> Self {
+    pub fn of(headers: &HeaderMap) -> Self {
         let Some(value) = headers.get(header::CONTENT_TYPE) else {
             return Self::Empty;
         };

@@ -16,6 +16,7 @@ mod booking;
 mod catalogue;
 mod checkin;
 mod foundation;
+mod nul_input;
 mod payments;
 mod posters;
 mod production;
