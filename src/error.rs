@@ -143,7 +143,7 @@ impl AppError {
             | Self::Unprocessable { message, .. }
             | Self::Refused { message, .. } => message.clone(),
             Self::Database(e) if crate::db::is_unstorable_text(e) => {
-                "What you sent contains a character that cannot be stored (a NUL byte). Please remove it and try again.".into()
+                crate::db::UNSTORABLE_TEXT_MESSAGE.into()
             }
             _ if self.status() == StatusCode::SERVICE_UNAVAILABLE => {
                 "The service is busy or briefly unavailable. Please try again in a moment.".into()

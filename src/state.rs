@@ -8,7 +8,7 @@ use crate::db::Db;
 use crate::email::{Mailer, MailerError};
 use crate::metrics::Metrics;
 use crate::payments::Gateway;
-use crate::web::rate_limit::RateLimiter;
+use crate::web::rate_limit::{RateLimiter, TrustedProxyHops};
 
 /// Shared application state; cheap to clone (everything inside is reference-counted).
 #[derive(Clone)]
@@ -40,5 +40,11 @@ impl AppState {
             mailer,
             metrics: Metrics::new(),
         })
+    }
+}
+
+impl axum::extract::FromRef<AppState> for TrustedProxyHops {
+    fn from_ref(state: &AppState) -> Self {
+        TrustedProxyHops(state.config.trusted_proxy_hops)
     }
 }

@@ -215,9 +215,14 @@ pub fn is_unavailable(error: &sqlx::Error) -> bool {
     }
 }
 
+/// What the client is told when its text holds a NUL character, whether the request edge
+/// (`web::middleware::refuse_nul`) or PostgreSQL (`is_unstorable_text`) caught it.
+pub const UNSTORABLE_TEXT_MESSAGE: &str = "What you sent contains a character that cannot be stored (a NUL byte). Please remove it and try again.";
+
 /// Whether PostgreSQL refused text the client sent because it cannot store it (a NUL
 /// character: SQLSTATE 22021, or 22P05 for one the encoding lacks). SQLite stores such text,
-/// so only PostgreSQL says this; it is the client's mistake, not ours.
+/// so only PostgreSQL says this; it is the client's mistake, not ours. The request edge
+/// refuses NUL on both engines first; this stays as the backstop for any path it skips.
 pub fn is_unstorable_text(error: &sqlx::Error) -> bool {
     matches!(error, sqlx::Error::Database(db) if matches!(db.code().as_deref(), Some("22021" | "22P05")))
 }

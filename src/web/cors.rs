@@ -15,10 +15,7 @@ use tower_http::cors::{AllowCredentials, AllowOrigin, CorsLayer};
 
 /// The CORS policy for the configured origins, or None when CORS is off.
 pub fn layer(origins: &[String]) -> Option<CorsLayer> {
-    let allowed: Vec<HeaderValue> = origins
-        .iter()
-        .map(|o| o.trim())
-        .filter(|o| *o != "*")
+    let allowed: Vec<HeaderValue> = crate::web::origin::allowed_api_origins(origins)
         .filter_map(|o| HeaderValue::from_str(o).ok())
         .collect();
     if allowed.is_empty() {
@@ -62,11 +59,4 @@ pub async fn api_only(
         Ok(response) => response,
         Err(never) => match never {},
     }
-}
-
-/// Whether a request to `path` from `origin` comes from one of the allowed front-ends (the
-/// CSRF check lets those through for the API, as CORS already does).
-pub fn is_allowed_api_origin(path: &str, origin: Option<&str>, allowed: &[String]) -> bool {
-    path.starts_with("/api/")
-        && origin.is_some_and(|origin| origin != "*" && allowed.iter().any(|a| a.trim() == origin))
 }

@@ -155,7 +155,7 @@ pub async fn protect(State(state): State<AppState>, request: Request, next: Next
 
     let path = request.uri().path().to_owned();
     // The API's own front-ends on other origins (CORS_ALLOWED_ORIGINS) are not forgeries.
-    let trusted_origin = crate::web::cors::is_allowed_api_origin(
+    let trusted_origin = crate::web::origin::is_allowed_api_origin(
         &path,
         request
             .headers()
@@ -273,7 +273,7 @@ async fn verify(
 
 /// What a request says its body is, from `Content-Type`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum BodyKind {
+pub enum BodyKind {
     Json,
     Form,
     Multipart,
@@ -283,7 +283,7 @@ enum BodyKind {
 }
 
 impl BodyKind {
-    fn of(headers: &HeaderMap) -> Self {
+    pub fn of(headers: &HeaderMap) -> Self {
         let Some(value) = headers.get(header::CONTENT_TYPE) else {
             return Self::Empty;
         };

@@ -1,8 +1,9 @@
 //! Cross-cutting HTTP behaviour: security headers, host and HTTPS enforcement, request ids,
-//! and turning every error response into a page or a JSON body depending on the route.
+//! refusing NUL characters in input, and turning every error response into a page or a JSON
+//! body depending on the route.
 
-use axum::body::Body;
-use axum::extract::{Request, State};
+use axum::body::{Body, Bytes};
+use axum::extract::{FromRequest, Request, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
@@ -10,6 +11,7 @@ use tower_http::request_id::{MakeRequestId, RequestId};
 
 use crate::error::{AppError, ErrorBody};
 use crate::state::AppState;
+use crate::web::csrf::BodyKind;
 use crate::web::templates::ErrorPage;
 
 /// Origins that Razorpay Checkout loads from and talks to; nothing else is allowed.
@@ -203,6 +205,80 @@ fn host_name(host: &str) -> Option<String> {
         name
     };
     (!name.is_empty()).then(|| name.to_ascii_lowercase())
+}
+
+/// Routes whose input `refuse_nul` leaves alone: the Razorpay callback and webhook (their
+/// bodies are Razorpay's, checked byte for byte against a signature, and a refused webhook
+/// would only be retried), and the door scanners, which answer any unreadable code as an
+/// invalid ticket and store none of it.
+const NUL_EXEMPT_PATHS: &[&str] = &[
+    "/payments/razorpay/callback",
+    "/payments/razorpay/webhook",
+    "/api/v1/checkin",
+    "/api/v1/checkin/sync",
+];
+
+/// Refuses a query string, form body or JSON body that carries a NUL character, with the
+/// same 400 on both engines. PostgreSQL cannot store NUL in text and SQLite can, so without
+/// this check the same input was refused on one engine and saved on the other. The body is
+/// read once (within `DefaultBodyLimit`) and handed on unchanged; multipart bodies (binary
+/// uploads, where NUL bytes are normal) and path segments (answered 404 by the id
+/// extractors) are not inspected here, and `db::is_unstorable_text` stays as the backstop.
+pub async fn refuse_nul(request: Request, next: Next) -> Response {
+    if NUL_EXEMPT_PATHS.contains(&request.uri().path()) {
+        return next.run(request).await;
+    }
+    if request
+        .uri()
+        .query()
+        .is_some_and(|query| form_has_nul(query.as_bytes()))
+    {
+        return nul_refused();
+    }
+    let kind = BodyKind::of(request.headers());
+    if !matches!(kind, BodyKind::Form | BodyKind::Json) {
+        return next.run(request).await;
+    }
+    let (parts, body) = request.into_parts();
+    let bytes = match Bytes::from_request(Request::from_parts(parts.clone(), body), &()).await {
+        Ok(bytes) => bytes,
+        Err(rejection) => return rejection.into_response(),
+    };
+    let has_nul = match kind {
+        BodyKind::Form => form_has_nul(&bytes),
+        _ => json_has_nul(&bytes),
+    };
+    if has_nul {
+        return nul_refused();
+    }
+    next.run(Request::from_parts(parts, Body::from(bytes)))
+        .await
+}
+
+fn nul_refused() -> Response {
+    AppError::bad_request(crate::db::UNSTORABLE_TEXT_MESSAGE).into_response()
+}
+
+/// Whether a urlencoded form or query string decodes to a name or value holding NUL
+/// (`%00`, or a raw zero byte).
+fn form_has_nul(encoded: &[u8]) -> bool {
+    form_urlencoded::parse(encoded).any(|(name, value)| name.contains('\0') || value.contains('\0'))
+}
+
+/// Whether a JSON text holds NUL in a string: the escape `\u0000`, or a raw zero byte
+/// (which JSON does not allow at all). Escapes are stepped over in pairs so that an escaped
+/// backslash followed by `u0000` (the six characters, not NUL) is not mistaken for one.
+fn json_has_nul(json: &[u8]) -> bool {
+    let mut i = 0;
+    while let Some(&byte) = json.get(i) {
+        match byte {
+            0 => return true,
+            b'\\' if json.get(i + 1..i + 6).is_some_and(|s| s == b"u0000") => return true,
+            b'\\' => i += 2,
+            _ => i += 1,
+        }
+    }
+    false
 }
 
 /// Renders every error response in the format of its route: JSON under `/api/`, an HTML
@@ -431,6 +507,23 @@ mod tests {
         assert!(!host_allowed("notexample.org", &allowed));
         assert!(!host_allowed("", &allowed));
         assert!(host_allowed("[::1]:8000", &["[::1]".to_owned()]));
+    }
+
+    #[test]
+    fn nul_is_found_in_forms_and_json_strings() {
+        assert!(form_has_nul(b"name=Pu%00ne&slug=pune"));
+        assert!(form_has_nul(b"na%00me=x"));
+        assert!(form_has_nul(b"name=Pu\0ne"));
+        assert!(!form_has_nul(b"name=Pune&note=100%25"));
+        assert!(json_has_nul(br#"{"name":"Pu\u0000ne"}"#));
+        assert!(json_has_nul(b"{\"name\":\"Pu\0ne\"}"));
+        assert!(
+            !json_has_nul(br#"{"name":"a\\u0000"}"#),
+            "an escaped backslash"
+        );
+        assert!(json_has_nul(br#"{"name":"a\\\u0000"}"#));
+        assert!(!json_has_nul(br#"{"name":"\u0041"}"#));
+        assert!(!json_has_nul(br#"{"a":"\"","b":1}"#));
     }
 
     #[test]

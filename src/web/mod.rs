@@ -12,6 +12,7 @@ pub mod health;
 pub mod media;
 pub mod metrics;
 pub mod middleware;
+pub mod origin;
 pub mod page;
 pub mod pages;
 pub mod rate_limit;
@@ -103,6 +104,8 @@ pub fn with_middleware(routes: Router<AppState>, state: AppState) -> Router {
     // are rendered after every inner layer had its say, and sessions wrap the handlers only.
     let app = routes
         .layer(axum::middleware::from_fn_with_state(state.clone(), auth::load_user))
+        // Inside the CSRF check, so that a forged request is refused as such first.
+        .layer(axum::middleware::from_fn(middleware::refuse_nul))
         .layer(axum::middleware::from_fn_with_state(state.clone(), csrf::protect))
         .layer(sessions)
         .layer(DefaultBodyLimit::max(config.body_limit_bytes))

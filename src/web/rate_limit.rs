@@ -4,61 +4,75 @@
 //! Counters live in this process's memory: the one piece of state DESIGN.md accepts outside
 //! the database. With N web processes a client gets at most N times the limit, which still
 //! stops brute force; per-account login throttling is stored in the database and is exact.
+//!
+//! The limiter knows nothing of `AppState`: the state owns a limiter, and the `ClientIp`
+//! extractor reads only the proxy count it needs (`TrustedProxyHops`), so the dependency
+//! points one way.
+//!
+//! Why not the `governor` crate: it implements GCRA, which hands back one unit every
+//! `window / max` rather than a whole fresh allowance when a window ends. With the same
+//! figures that lets an address that spent its 300 holds get another one every 200 ms, and
+//! says "retry in 15 s" where the five-minute login window has minutes left, so the limits
+//! the tests pin (and the waits people are told) would change. It also has no way to forget
+//! every counter (`reset`, used by tests). A fixed window over a map is a few lines.
 
 use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use axum::extract::ConnectInfo;
+use axum::extract::{ConnectInfo, FromRef, FromRequestParts};
 use axum::http::request::Parts;
 
 use crate::error::AppError;
 
-/// A named limit: at most `max` events per `window`.
-#[derive(Debug, Clone, Copy)]
-pub struct Limit {
-    pub name: &'static str,
+/// The abuse-prone actions that are limited; the text is the limit's name in logs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, strum::IntoStaticStr, strum::Display)]
+#[strum(serialize_all = "snake_case")]
+pub enum Limit {
+    Login,
+    Register,
+    PasswordReset,
+    Hold,
+    /// Holds from one address across accounts (a family or office shares one address).
+    #[strum(serialize = "hold_ip")]
+    HoldPerIp,
+    Payment,
+}
+
+/// At most `max` events per `window`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Quota {
     pub max: u32,
     pub window: Duration,
 }
 
-pub const LOGIN: Limit = Limit {
-    name: "login",
-    max: 20,
-    window: Duration::from_secs(300),
-};
-pub const REGISTER: Limit = Limit {
-    name: "register",
-    max: 10,
-    window: Duration::from_secs(3600),
-};
-pub const PASSWORD_RESET: Limit = Limit {
-    name: "password_reset",
-    max: 5,
-    window: Duration::from_secs(900),
-};
-pub const HOLD: Limit = Limit {
-    name: "hold",
-    max: 30,
-    window: Duration::from_secs(60),
-};
-/// Holds from one address across accounts (a family or office shares one address).
-pub const HOLD_PER_IP: Limit = Limit {
-    name: "hold_ip",
-    max: 300,
-    window: Duration::from_secs(60),
-};
-pub const PAYMENT: Limit = Limit {
-    name: "payment",
-    max: 20,
-    window: Duration::from_secs(60),
-};
+impl Limit {
+    /// How many events this limit lets through, and over how long.
+    pub const fn quota(self) -> Quota {
+        let (max, seconds) = match self {
+            Self::Login => (20, 300),
+            Self::Register => (10, 3600),
+            Self::PasswordReset => (5, 900),
+            Self::Hold => (30, 60),
+            Self::HoldPerIp => (300, 60),
+            Self::Payment => (20, 60),
+        };
+        Quota {
+            max,
+            window: Duration::from_secs(seconds),
+        }
+    }
+}
 
-/// (limit name, client key).
-type WindowKey = (&'static str, String);
+/// (limit, client key).
+type WindowKey = (Limit, String);
 /// When the current window started, and how many events it has seen.
 type Window = (Instant, u32);
+
+/// Above this many (limit, key) windows, finished ones are dropped on the next event, so
+/// that a flood of distinct keys cannot grow the map without bound.
+const PRUNE_ABOVE: usize = 100_000;
 
 /// Fixed-window counters per (limit, key).
 #[derive(Debug, Clone)]
@@ -83,24 +97,30 @@ impl RateLimiter {
 
     /// Counts one event for `key`; refuses with 429 and the seconds to wait once over.
     pub fn check(&self, limit: Limit, key: &str) -> Result<(), AppError> {
+        self.check_quota(limit, limit.quota(), key)
+    }
+
+    fn check_quota(&self, limit: Limit, quota: Quota, key: &str) -> Result<(), AppError> {
         if !self.enabled {
             return Ok(());
         }
         let now = Instant::now();
         let mut windows = self.windows.lock().unwrap_or_else(|p| p.into_inner());
-        if windows.len() > 100_000 {
-            // Bound memory under a flood of distinct keys: drop finished windows.
-            windows.retain(|(name, _), (start, _)| now.duration_since(*start) < limit_window(name));
+        if windows.len() > PRUNE_ABOVE {
+            windows
+                .retain(|(kind, _), (start, _)| now.duration_since(*start) < kind.quota().window);
         }
-        let entry = windows
-            .entry((limit.name, key.to_owned()))
-            .or_insert((now, 0));
-        if now.duration_since(entry.0) >= limit.window {
+        let entry = windows.entry((limit, key.to_owned())).or_insert((now, 0));
+        if now.duration_since(entry.0) >= quota.window {
             *entry = (now, 0);
         }
-        entry.1 += 1;
-        if entry.1 > limit.max {
-            let retry = limit.window.saturating_sub(now.duration_since(entry.0));
+        entry.1 = entry.1.saturating_add(1);
+        if entry.1 > quota.max {
+            if entry.1 == quota.max + 1 {
+                // Once per key and window, so a flood does not flood the log too.
+                tracing::info!(limit = <&str>::from(limit), "rate limit reached");
+            }
+            let retry = quota.window.saturating_sub(now.duration_since(entry.0));
             return Err(AppError::TooManyRequests {
                 retry_after_seconds: retry.as_secs().max(1),
             });
@@ -115,14 +135,6 @@ impl RateLimiter {
             .unwrap_or_else(|p| p.into_inner())
             .clear();
     }
-}
-
-fn limit_window(name: &str) -> Duration {
-    [LOGIN, REGISTER, PASSWORD_RESET, HOLD, HOLD_PER_IP, PAYMENT]
-        .iter()
-        .find(|l| l.name == name)
-        .map(|l| l.window)
-        .unwrap_or(Duration::from_secs(3600))
 }
 
 /// The address of the client that sent a request. Behind `hops` trusted proxies it is the
@@ -153,20 +165,27 @@ pub fn client_ip(parts: &Parts, hops: usize) -> Option<IpAddr> {
         .or(peer)
 }
 
+/// How many trusted proxies stand in front of the app (`TRUSTED_PROXY_HOPS`): all that
+/// `ClientIp` needs from the application state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TrustedProxyHops(pub usize);
+
 /// The real client address of a request (see `client_ip`), as an extractor. Falls back to
 /// "unknown" so that a missing address shares one bucket rather than escaping limits.
 #[derive(Debug, Clone)]
 pub struct ClientIp(pub String);
 
-impl axum::extract::FromRequestParts<crate::state::AppState> for ClientIp {
+impl<S> FromRequestParts<S> for ClientIp
+where
+    S: Send + Sync,
+    TrustedProxyHops: FromRef<S>,
+{
     type Rejection = std::convert::Infallible;
 
-    async fn from_request_parts(
-        parts: &mut Parts,
-        state: &crate::state::AppState,
-    ) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let TrustedProxyHops(hops) = TrustedProxyHops::from_ref(state);
         Ok(ClientIp(
-            client_ip(parts, state.config.trusted_proxy_hops)
+            client_ip(parts, hops)
                 .map(|ip| ip.to_string())
                 .unwrap_or_else(|| "unknown".to_owned()),
         ))
@@ -180,18 +199,25 @@ mod tests {
     #[test]
     fn the_limit_engages_and_names_a_wait() {
         let limiter = RateLimiter::default();
-        let tight = Limit {
-            name: "t",
+        let tight = Quota {
             max: 2,
             window: Duration::from_secs(60),
         };
-        assert!(limiter.check(tight, "a").is_ok());
-        assert!(limiter.check(tight, "a").is_ok());
+        let check = |key| limiter.check_quota(Limit::Login, tight, key);
+        assert!(check("a").is_ok());
+        assert!(check("a").is_ok());
         assert!(matches!(
-            limiter.check(tight, "a"),
+            check("a"),
             Err(AppError::TooManyRequests { retry_after_seconds }) if retry_after_seconds > 0
         ));
-        assert!(limiter.check(tight, "b").is_ok(), "keys are independent");
+        assert!(check("b").is_ok(), "keys are independent");
+    }
+
+    #[test]
+    fn limit_names_are_their_log_text() {
+        assert_eq!(<&str>::from(Limit::PasswordReset), "password_reset");
+        assert_eq!(Limit::HoldPerIp.to_string(), "hold_ip");
+        assert_eq!(Limit::Login.quota().max, 20);
     }
 
     #[test]

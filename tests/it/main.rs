@@ -17,6 +17,7 @@ mod catalogue;
 mod checkin;
 mod expired_on_read;
 mod foundation;
+mod nul_input;
 mod payments;
 mod posters;
 mod production;

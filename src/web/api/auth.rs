@@ -141,7 +141,7 @@ async fn register(
     ClientIp(ip): ClientIp,
     Json(body): Json<RegisterBody>,
 ) -> Result<Response, AppError> {
-    state.limiter.check(rate_limit::REGISTER, &ip)?;
+    state.limiter.check(rate_limit::Limit::Register, &ip)?;
     let registration = Registration {
         name: body.name,
         email: body.email,
@@ -174,7 +174,7 @@ async fn login(
     session: Session,
     Json(body): Json<LoginBody>,
 ) -> Result<Response, AppError> {
-    state.limiter.check(rate_limit::LOGIN, &ip)?;
+    state.limiter.check(rate_limit::Limit::Login, &ip)?;
     let now = state.clock.unix_now();
     match accounts::login(&state.db, &body.email, &body.password, &ip, now).await {
         Ok(user) => {

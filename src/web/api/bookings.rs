@@ -108,8 +108,8 @@ pub async fn hold(
 ) -> AppResult<(StatusCode, Json<Value>)> {
     state
         .limiter
-        .check(rate_limit::HOLD, &format!("user:{}", user.0.id))?;
-    state.limiter.check(rate_limit::HOLD_PER_IP, &ip)?;
+        .check(rate_limit::Limit::Hold, &format!("user:{}", user.0.id))?;
+    state.limiter.check(rate_limit::Limit::HoldPerIp, &ip)?;
     let now = state.clock.now();
     let booking = bookings::hold(
         &state.db,

@@ -23,7 +23,7 @@ pub async fn start(
 ) -> AppResult<Json<flow::CheckoutOrder>> {
     state
         .limiter
-        .check(rate_limit::PAYMENT, &format!("user:{}", user.0.id))?;
+        .check(rate_limit::Limit::Payment, &format!("user:{}", user.0.id))?;
     let booking = user.booking(&state, &public_id).await?;
     Ok(Json(payment_flow(&state).start(&booking).await?))
 }

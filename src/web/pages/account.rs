@@ -139,7 +139,7 @@ async fn register(
     page: Page,
     Form(form): Form<RegisterForm>,
 ) -> AppResult<Response> {
-    state.limiter.check(rate_limit::REGISTER, &ip)?;
+    state.limiter.check(rate_limit::Limit::Register, &ip)?;
     let mut errors = users::validate_new_user(&form.name, &form.email, &form.password);
     if form.password_confirm != form.password {
         errors.insert(
@@ -284,7 +284,7 @@ async fn resend(
 ) -> AppResult<Response> {
     state
         .limiter
-        .check(rate_limit::REGISTER, &format!("resend:{ip}"))?;
+        .check(rate_limit::Limit::Register, &format!("resend:{ip}"))?;
     if let Some(error) = users::email_error(&users::normalize_email(&form.email)) {
         return render(VerifyPage {
             page,
@@ -361,7 +361,7 @@ async fn login(
     page: Page,
     Form(form): Form<LoginForm>,
 ) -> AppResult<Response> {
-    state.limiter.check(rate_limit::LOGIN, &ip)?;
+    state.limiter.check(rate_limit::Limit::Login, &ip)?;
     let next = safe_next(&form.next).to_owned();
     let now = state.clock.unix_now();
     let mut login_page = LoginPage {
@@ -432,7 +432,7 @@ async fn reset_request(
     page: Page,
     Form(form): Form<EmailForm>,
 ) -> AppResult<Response> {
-    state.limiter.check(rate_limit::PASSWORD_RESET, &ip)?;
+    state.limiter.check(rate_limit::Limit::PasswordReset, &ip)?;
     let now = state.clock.unix_now();
     match accounts::request_password_reset(&state.db, &state.config, &form.email, now).await {
         Ok(ids) => {

@@ -74,7 +74,7 @@ pub async fn pay(
 ) -> AppResult<Response> {
     state
         .limiter
-        .check(rate_limit::PAYMENT, &format!("user:{}", user.0.id))?;
+        .check(rate_limit::Limit::Payment, &format!("user:{}", user.0.id))?;
     let booking = user.booking(&state, &public_id).await?;
     let checkout_url = format!("/bookings/{public_id}/checkout");
     let order = match payment_flow(&state).start(&booking).await {

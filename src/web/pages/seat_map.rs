@@ -231,8 +231,8 @@ pub async fn hold(
     };
     state
         .limiter
-        .check(rate_limit::HOLD, &format!("user:{}", user.id))?;
-    state.limiter.check(rate_limit::HOLD_PER_IP, &ip)?;
+        .check(rate_limit::Limit::Hold, &format!("user:{}", user.id))?;
+    state.limiter.check(rate_limit::Limit::HoldPerIp, &ip)?;
     let seat_ids = parse_seat_ids(&body)?;
     let now = state.clock.now();
     let hold = bookings::hold(
