@@ -18,6 +18,8 @@ mod checkin;
 mod expired_on_read;
 mod foundation;
 mod nul_input;
+mod observability;
+mod operations;
 mod payments;
 mod posters;
 mod production;

@@ -1,6 +1,8 @@
 //! Settings and helpers shared by the tests of production behaviour.
 
+use reqwest::StatusCode;
 use reqwest::header::HeaderMap;
+use serde_json::Value;
 
 pub const SECRET_KEY: &str = "7d0e5c3b9a8f1e2d4c6b8a0f9e7d5c3b1a2f4e6d8c0b9a7f5e3d1c2b4a6f8e0d";
 pub const PUBLIC_HOST: &str = "tickets.example.com";
@@ -109,4 +111,11 @@ pub fn production_env<'a>(extra: &[(&'a str, &'a str)]) -> Vec<(&'a str, &'a str
         }
     }
     env
+}
+
+/// GETs `url` with the production test client: the status and the JSON body (`null` if none).
+pub async fn get_json(url: &str) -> (StatusCode, Value) {
+    let response = client().get(url).send().await.unwrap();
+    let status = response.status();
+    (status, response.json().await.unwrap_or(Value::Null))
 }
