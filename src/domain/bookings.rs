@@ -244,12 +244,12 @@ pub async fn hold(
     if seat_ids.windows(2).any(|w| w[0] == w[1]) {
         return Err(HoldError::DuplicateSeats);
     }
-    let showtime = showtimes::find_showtime(db, showtime_id)
+    let showtime = showtimes::find_showtime(db, crate::domain::ids::ShowtimeId(showtime_id))
         .await?
         .ok_or(HoldError::ShowtimeNotFound)?;
     check_bookable(&showtime, rules, now)?;
 
-    let seats = load_priced_seats(db, showtime.id, showtime.screen_id, &seat_ids).await?;
+    let seats = load_priced_seats(db, showtime.id.0, showtime.screen_id.0, &seat_ids).await?;
     let unknown: Vec<i64> = seat_ids
         .iter()
         .copied()
@@ -414,7 +414,7 @@ async fn claim(
             expires_at,
             extended,
             user_id,
-            showtime_id: showtime.id,
+            showtime_id: showtime.id.0,
             amount,
         },
     )
@@ -444,7 +444,7 @@ async fn claim(
         }
         tx.rollback().await?;
         let ids: Vec<i64> = seats.iter().map(|s| s.id).collect();
-        let mut taken = live_claimed_seats(db, showtime.id, &ids, now).await?;
+        let mut taken = live_claimed_seats(db, showtime.id.0, &ids, now).await?;
         if taken.is_empty() {
             taken = ids;
         }

@@ -12,6 +12,7 @@ use tower_sessions::Session;
 use super::{form_status, render, see_other};
 use crate::domain::audit::{self, NewEntry};
 use crate::domain::catalogue::{self, CatalogueError, City};
+use crate::domain::ids::{CityId, TheatreId};
 use crate::domain::venue_admin;
 use crate::error::{AppError, AppResult, FieldErrors};
 use crate::state::AppState;
@@ -40,7 +41,7 @@ pub struct VenueForm {
 struct VenuesPage {
     page: Page,
     cities: Vec<City>,
-    theatres: Vec<(i64, String)>,
+    theatres: Vec<(TheatreId, String)>,
     form: VenueForm,
     errors: FormErrors,
 }
@@ -122,7 +123,7 @@ pub async fn create_theatre(
     page: Page,
     Form(form): Form<VenueForm>,
 ) -> AppResult<Response> {
-    let Ok(city_id) = form.theatre_city_id.trim().parse::<i64>() else {
+    let Ok(city_id) = form.theatre_city_id.trim().parse::<CityId>() else {
         let errors =
             FieldErrors::from([("theatre_city_id".to_owned(), "Choose a city.".to_owned())]);
         return venues_page(&state, page, form, errors).await;

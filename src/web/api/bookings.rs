@@ -56,11 +56,11 @@ pub async fn seats(
     Path(showtime_id): Path<i64>,
     MaybeUser(user): MaybeUser,
 ) -> AppResult<Json<Value>> {
-    let showtime = showtimes::find_showtime(&state.db, showtime_id)
+    let showtime = showtimes::find_showtime(&state.db, crate::domain::ids::ShowtimeId(showtime_id))
         .await?
         .ok_or(AppError::NotFound)?;
     let mine = match &user {
-        Some(user) => bookings::pending_for(&state.db, user.id, showtime.id).await?,
+        Some(user) => bookings::pending_for(&state.db, user.id, showtime.id.0).await?,
         None => None,
     };
     let seats = bookings::seat_map(&state.db, &showtime, state.clock.now(), mine).await?;

@@ -155,7 +155,7 @@ async fn render(
 ) -> AppResult<Html<String>> {
     let now = state.clock.now();
     let viewer_booking = match &page.user {
-        Some(user) => bookings::pending_for(&state.db, user.id, showtime.id).await?,
+        Some(user) => bookings::pending_for(&state.db, user.id, showtime.id.0).await?,
         None => None,
     };
     let seats = bookings::seat_map(&state.db, &showtime, now, viewer_booking).await?;
@@ -188,7 +188,7 @@ pub async fn show(
     Path(showtime_id): Path<i64>,
     page: Page,
 ) -> AppResult<Html<String>> {
-    let showtime = showtimes::find_showtime(&state.db, showtime_id)
+    let showtime = showtimes::find_showtime(&state.db, crate::domain::ids::ShowtimeId(showtime_id))
         .await?
         .ok_or(AppError::NotFound)?;
     render(&state, page, showtime, &[], None).await
@@ -247,9 +247,10 @@ pub async fn hold(
         Err(HoldError::Database(error)) => Err(error.into()),
         Err(problem) => {
             let status = hold_status(&problem);
-            let showtime = showtimes::find_showtime(&state.db, showtime_id)
-                .await?
-                .ok_or(AppError::NotFound)?;
+            let showtime =
+                showtimes::find_showtime(&state.db, crate::domain::ids::ShowtimeId(showtime_id))
+                    .await?
+                    .ok_or(AppError::NotFound)?;
             let keep: Vec<i64> = match &problem {
                 HoldError::SeatsUnavailable(taken)
                 | HoldError::CoolingDown {
