@@ -116,6 +116,11 @@ pub async fn create_city(
     }
 }
 
+/// The theatre form's city is missing or unknown: the same answer either way.
+fn choose_a_city() -> FieldErrors {
+    FieldErrors::from([("theatre_city_id".to_owned(), "Choose a city.".to_owned())])
+}
+
 pub async fn create_theatre(
     StaffUser(me): StaffUser,
     State(state): State<AppState>,
@@ -124,9 +129,7 @@ pub async fn create_theatre(
     Form(form): Form<VenueForm>,
 ) -> AppResult<Response> {
     let Ok(city_id) = form.theatre_city_id.trim().parse::<CityId>() else {
-        let errors =
-            FieldErrors::from([("theatre_city_id".to_owned(), "Choose a city.".to_owned())]);
-        return venues_page(&state, page, form, errors).await;
+        return venues_page(&state, page, form, choose_a_city()).await;
     };
     let timezone = form.theatre_timezone.trim().to_owned();
     match catalogue::create_theatre(
@@ -165,11 +168,7 @@ pub async fn create_theatre(
         Err(CatalogueError::Invalid(errors)) => {
             venues_page(&state, page, form, prefixed("theatre", errors)).await
         }
-        Err(CatalogueError::UnknownCity) => {
-            let errors =
-                FieldErrors::from([("theatre_city_id".to_owned(), "Choose a city.".to_owned())]);
-            venues_page(&state, page, form, errors).await
-        }
+        Err(CatalogueError::UnknownCity) => venues_page(&state, page, form, choose_a_city()).await,
         Err(CatalogueError::Database(e)) => Err(e.into()),
         Err(CatalogueError::UnknownMovie) => Err(AppError::NotFound),
     }
