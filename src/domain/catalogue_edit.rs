@@ -16,6 +16,7 @@ use crate::domain::audit::{self, NewEntry, describe_changes};
 use crate::domain::catalogue::{
     self, CatalogueError, Certificate, City, NewMovie, check_city, check_theatre, clean_list,
 };
+use crate::domain::ids::{CityId, MovieId, TheatreId, UserId};
 use crate::domain::validation::FieldErrors;
 
 /// Why an edit was refused.
@@ -51,21 +52,19 @@ fn refused(field: &str, message: String) -> EditError {
 // Cities
 
 /// One city by id.
-pub async fn find_city(db: &Db, id: i64) -> Result<Option<City>, sqlx::Error> {
-    let row: Option<(i64, String, String)> =
-        sqlx::query_as("SELECT id, name, slug FROM cities WHERE id = $1")
-            .bind(id)
-            .fetch_optional(db.reader())
-            .await?;
-    Ok(row.map(|(id, name, slug)| City { id, name, slug }))
+pub async fn find_city(db: &Db, id: CityId) -> Result<Option<City>, sqlx::Error> {
+    sqlx::query_as("SELECT id, name, slug FROM cities WHERE id = $1")
+        .bind(id)
+        .fetch_optional(db.reader())
+        .await
 }
 
 /// Renames a city or changes its slug (which must stay unique: it is the city's address in
 /// links such as `/movies?city=pune`).
 pub async fn update_city(
     db: &Db,
-    actor_user_id: i64,
-    id: i64,
+    actor_user_id: UserId,
+    id: CityId,
     name: &str,
     slug: &str,
     now: OffsetDateTime,
@@ -82,7 +81,7 @@ pub async fn update_city(
         return Err(EditError::NotFound);
     };
     let taken_message = "Another city already uses this address.";
-    let taken: Option<i64> =
+    let taken: Option<CityId> =
         sqlx::query_scalar("SELECT id FROM cities WHERE slug = $1 AND id <> $2")
             .bind(slug)
             .bind(id)
@@ -127,41 +126,34 @@ pub async fn update_city(
 // Theatres
 
 /// A theatre's editable fields.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct TheatreFields {
-    pub city_id: i64,
+    pub city_id: CityId,
     pub name: String,
     pub address: String,
     pub timezone: String,
 }
 
 /// One theatre by id.
-pub async fn find_theatre(db: &Db, id: i64) -> Result<Option<TheatreFields>, sqlx::Error> {
+pub async fn find_theatre(db: &Db, id: TheatreId) -> Result<Option<TheatreFields>, sqlx::Error> {
     let mut conn = db.reader().acquire().await?;
     load_theatre(&mut conn, id).await
 }
 
 async fn load_theatre(
     conn: &mut AnyConnection,
-    id: i64,
+    id: TheatreId,
 ) -> Result<Option<TheatreFields>, sqlx::Error> {
-    let row: Option<(i64, String, String, String)> =
-        sqlx::query_as("SELECT city_id, name, address, timezone FROM theatres WHERE id = $1")
-            .bind(id)
-            .fetch_optional(&mut *conn)
-            .await?;
-    Ok(row.map(|(city_id, name, address, timezone)| TheatreFields {
-        city_id,
-        name,
-        address,
-        timezone,
-    }))
+    sqlx::query_as("SELECT city_id, name, address, timezone FROM theatres WHERE id = $1")
+        .bind(id)
+        .fetch_optional(&mut *conn)
+        .await
 }
 
 /// Showtimes of a theatre that have not finished and are not cancelled.
 async fn running_showtimes_at(
     conn: &mut AnyConnection,
-    theatre_id: i64,
+    theatre_id: TheatreId,
     now: OffsetDateTime,
 ) -> Result<i64, sqlx::Error> {
     sqlx::query_scalar(
@@ -177,8 +169,8 @@ async fn running_showtimes_at(
 /// Changes a theatre's city, name, address or timezone.
 pub async fn update_theatre(
     db: &Db,
-    actor_user_id: i64,
-    id: i64,
+    actor_user_id: UserId,
+    id: TheatreId,
     new: &TheatreFields,
     now: OffsetDateTime,
 ) -> Result<(), EditError> {
@@ -246,12 +238,15 @@ pub async fn update_theatre(
 // Movies
 
 /// A movie's editable fields as stored (active or not), in the shape used to create one.
-pub async fn find_movie_fields(db: &Db, id: i64) -> Result<Option<NewMovie>, sqlx::Error> {
+pub async fn find_movie_fields(db: &Db, id: MovieId) -> Result<Option<NewMovie>, sqlx::Error> {
     let mut conn = db.reader().acquire().await?;
     load_movie(&mut conn, id).await
 }
 
-async fn load_movie(conn: &mut AnyConnection, id: i64) -> Result<Option<NewMovie>, sqlx::Error> {
+async fn load_movie(
+    conn: &mut AnyConnection,
+    id: MovieId,
+) -> Result<Option<NewMovie>, sqlx::Error> {
     type MovieRow = (String, String, i64, String, String, Option<String>);
     let row: Option<MovieRow> = sqlx::query_as(
         "SELECT title, synopsis, runtime_minutes, certificate, release_date, trailer_url \
@@ -290,8 +285,8 @@ async fn load_movie(conn: &mut AnyConnection, id: i64) -> Result<Option<NewMovie
 /// Changes a movie's details. Its slug stays, so links already shared keep working.
 pub async fn update_movie(
     db: &Db,
-    actor_user_id: i64,
-    id: i64,
+    actor_user_id: UserId,
+    id: MovieId,
     new: &NewMovie,
     now: OffsetDateTime,
 ) -> Result<(), EditError> {
@@ -438,7 +433,7 @@ enum Tags {
 async fn replace_tags(
     conn: &mut AnyConnection,
     tags: Tags,
-    movie_id: i64,
+    movie_id: MovieId,
     values: &[String],
 ) -> Result<(), sqlx::Error> {
     let (delete, insert) = match tags {
@@ -473,16 +468,16 @@ fn sorted_list(values: &[String]) -> String {
 
 async fn record(
     conn: &mut AnyConnection,
-    actor_user_id: i64,
+    actor_user_id: UserId,
     action: &str,
     target_type: &str,
-    id: i64,
+    id: impl ToString,
     summary: String,
     now: OffsetDateTime,
 ) -> Result<(), sqlx::Error> {
     audit::record(
         conn,
-        &NewEntry::new(Some(actor_user_id), action, target_type, id, summary),
+        &NewEntry::new(Some(actor_user_id.into()), action, target_type, id, summary),
         unix(now),
     )
     .await?;

@@ -108,7 +108,7 @@ pub struct ShowtimeBrief {
 impl From<&ShowtimeDetail> for ShowtimeBrief {
     fn from(s: &ShowtimeDetail) -> Self {
         Self {
-            id: s.id,
+            id: s.id.0,
             starts_at: s.starts_at,
             screen: s.screen_name.clone(),
             timezone: s.timezone.clone(),
@@ -228,7 +228,7 @@ pub fn check(
     at: OffsetDateTime,
     rules: &CheckinRules,
 ) -> Result<(), CheckinError> {
-    if booking.showtime_id.0 != door.id {
+    if booking.showtime_id != door.id {
         return Err(CheckinError::WrongShowtime(ShowtimeBrief::from(
             ticket_showtime,
         )));
@@ -257,9 +257,9 @@ pub async fn door_showtime(
     scanner: &Scanner,
     showtime_id: i64,
 ) -> Result<ShowtimeDetail, CheckinError> {
-    showtimes::find_showtime(db, showtime_id)
+    showtimes::find_showtime(db, crate::domain::ids::ShowtimeId(showtime_id))
         .await?
-        .filter(|s| scanner.serves(s.theatre_id))
+        .filter(|s| scanner.serves(s.theatre_id.0))
         .ok_or(CheckinError::UnknownShowtime)
 }
 
@@ -316,8 +316,8 @@ async fn admit(
     };
     let booking = resolve(db, keys, presented).await?;
     let ticket_showtime = match &chosen {
-        Some(door) if door.id == booking.showtime_id.0 => door.clone(),
-        _ => showtimes::find_showtime(db, booking.showtime_id.0)
+        Some(door) if door.id == booking.showtime_id => door.clone(),
+        _ => showtimes::find_showtime(db, booking.showtime_id)
             .await?
             .ok_or(CheckinError::InvalidTicket)?,
     };
@@ -326,7 +326,7 @@ async fn admit(
         // A foyer door admits to the ticket's own showtime when it is at this theatre and
         // starts within the hour (or is running); anything else is the wrong showtime.
         (None, Selection::NextHour { theatre_id })
-            if ticket_showtime.theatre_id == theatre_id
+            if ticket_showtime.theatre_id.0 == theatre_id
                 && ticket_showtime.starts_at <= at + NEXT_HOUR
                 && ticket_showtime.ends_at >= at =>
         {

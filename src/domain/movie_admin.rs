@@ -2,66 +2,56 @@
 //! ones too) and switch a movie on or off. Creating movies and storing posters are the
 //! catalogue's (`catalogue::create_movie`, `catalogue::set_poster`).
 
-use sqlx::Row;
-
 use crate::db::Db;
+use crate::db::decode::IntBool;
 use crate::db::escape_like;
 use crate::domain::audit::{self, NewEntry};
+use crate::domain::ids::{MovieId, UserId};
 
 /// A movie as staff list it.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, sqlx::FromRow)]
 pub struct MovieRow {
-    pub id: i64,
+    pub id: MovieId,
     pub title: String,
     pub slug: String,
     pub release_date: String,
+    #[sqlx(try_from = "IntBool")]
     pub is_active: bool,
+    #[sqlx(try_from = "IntBool")]
     pub has_poster: bool,
 }
 
-const SELECT: &str = "SELECT id, title, slug, release_date, is_active, poster_id FROM movies";
-
-fn from_row(r: &sqlx::any::AnyRow) -> Result<MovieRow, sqlx::Error> {
-    Ok(MovieRow {
-        id: r.try_get("id")?,
-        title: r.try_get("title")?,
-        slug: r.try_get("slug")?,
-        release_date: r.try_get("release_date")?,
-        is_active: r.try_get::<i64, _>("is_active")? != 0,
-        has_poster: r.try_get::<Option<i64>, _>("poster_id")?.is_some(),
-    })
-}
+const SELECT: &str = "SELECT id, title, slug, release_date, is_active, \
+     CASE WHEN poster_id IS NULL THEN 0 ELSE 1 END AS has_poster FROM movies";
 
 /// Movies whose title contains `q` (all when empty), newest release first.
 pub async fn list(db: &Db, q: &str, limit: i64, offset: i64) -> Result<Vec<MovieRow>, sqlx::Error> {
     let sql = format!(
         "{SELECT} WHERE LOWER(title) LIKE $1 ESCAPE '\\' ORDER BY release_date DESC, id DESC LIMIT $2 OFFSET $3"
     );
-    let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+    sqlx::query_as(sqlx::AssertSqlSafe(sql))
         .bind(format!("%{}%", escape_like(&q.trim().to_lowercase())))
         .bind(limit)
         .bind(offset)
         .fetch_all(db.reader())
-        .await?;
-    rows.iter().map(from_row).collect()
+        .await
 }
 
 /// One movie, active or not.
-pub async fn find(db: &Db, id: i64) -> Result<Option<MovieRow>, sqlx::Error> {
+pub async fn find(db: &Db, id: MovieId) -> Result<Option<MovieRow>, sqlx::Error> {
     let sql = format!("{SELECT} WHERE id = $1");
-    let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+    sqlx::query_as(sqlx::AssertSqlSafe(sql))
         .bind(id)
         .fetch_optional(db.writer())
-        .await?;
-    row.as_ref().map(from_row).transpose()
+        .await
 }
 
 /// Shows or hides a movie in the catalogue, with an audit entry in the same transaction.
 /// Returns false when there is no such movie.
 pub async fn set_active(
     db: &Db,
-    actor_id: i64,
-    id: i64,
+    actor_id: UserId,
+    id: MovieId,
     on: bool,
     now: i64,
 ) -> Result<bool, sqlx::Error> {
@@ -87,7 +77,7 @@ pub async fn set_active(
     audit::record(
         &mut tx,
         &NewEntry::new(
-            Some(actor_id),
+            Some(actor_id.into()),
             if on {
                 "movie.activate"
             } else {

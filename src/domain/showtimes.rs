@@ -11,13 +11,15 @@ use std::collections::{BTreeMap, HashSet};
 use std::fmt;
 
 use serde::Serialize;
-use sqlx::{AnyConnection, Row};
+use sqlx::AnyConnection;
 use time::{Date, OffsetDateTime};
 use time_tz::OffsetDateTimeExt;
 
-use crate::db::{Db, Engine, from_unix, unix};
+use crate::db::decode::{IntBool, UnixSeconds};
+use crate::db::{Db, Engine, unix};
 use crate::domain::audit::{self, NewEntry};
 use crate::domain::catalogue::DEFAULT_TIMEZONE;
+use crate::domain::ids::{MovieId, ScreenId, SeatCategoryId, ShowtimeId, TheatreId, UserId};
 use crate::domain::pricing::format_rupees;
 use crate::domain::validation::FieldErrors;
 
@@ -27,16 +29,32 @@ pub const CLEANING_BUFFER_MINUTES: i64 = 20;
 /// The highest price of one seat we accept (₹10,000), to catch a misplaced zero.
 pub const MAX_PRICE_PAISE: i64 = 1_000_000;
 
-/// How a showtime is projected.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+/// How a showtime is projected, stored as its name (`showtimes.format`).
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    Serialize,
+    strum::EnumString,
+    strum::IntoStaticStr,
+    strum::Display,
+)]
+#[strum(ascii_case_insensitive)]
 pub enum Format {
     #[serde(rename = "2D")]
+    #[strum(serialize = "2D")]
     TwoD,
     #[serde(rename = "3D")]
+    #[strum(serialize = "3D")]
     ThreeD,
     #[serde(rename = "IMAX")]
+    #[strum(serialize = "IMAX")]
     Imax,
     #[serde(rename = "4DX")]
+    #[strum(serialize = "4DX")]
     FourDx,
 }
 
@@ -44,44 +62,34 @@ impl Format {
     pub const ALL: [Format; 4] = [Self::TwoD, Self::ThreeD, Self::Imax, Self::FourDx];
 
     pub fn as_str(self) -> &'static str {
-        match self {
-            Self::TwoD => "2D",
-            Self::ThreeD => "3D",
-            Self::Imax => "IMAX",
-            Self::FourDx => "4DX",
-        }
+        self.into()
     }
 
+    /// A format as typed or chosen in a form (any case, spaces around ignored).
     pub fn parse(value: &str) -> Option<Self> {
-        Self::ALL
-            .into_iter()
-            .find(|f| f.as_str().eq_ignore_ascii_case(value.trim()))
-    }
-
-    /// Reads a stored format; anything unknown is shown as 2D.
-    fn from_db(value: &str) -> Self {
-        Self::parse(value).unwrap_or(Self::TwoD)
+        value.trim().parse().ok()
     }
 }
 
-impl fmt::Display for Format {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
+/// Reads a stored format; anything unknown is shown as 2D (a showtime stays listed).
+impl From<String> for Format {
+    fn from(stored: String) -> Self {
+        Self::parse(&stored).unwrap_or(Self::TwoD)
     }
 }
 
 /// The price of one seat category for a showtime.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct NewPrice {
-    pub category_id: i64,
+    pub category_id: SeatCategoryId,
     pub price_paise: i64,
 }
 
 /// A showtime to schedule. Every seat category of the screen needs a price.
 #[derive(Debug, Clone)]
 pub struct NewShowtime {
-    pub movie_id: i64,
-    pub screen_id: i64,
+    pub movie_id: MovieId,
+    pub screen_id: ScreenId,
     pub starts_at: OffsetDateTime,
     pub language: String,
     pub format: Format,
@@ -91,7 +99,7 @@ pub struct NewShowtime {
 /// The running showtime a new one would overlap.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Clash {
-    pub showtime_id: i64,
+    pub showtime_id: ShowtimeId,
     pub movie_title: String,
     pub screen_name: String,
     /// In the theatre's timezone.
@@ -145,7 +153,7 @@ pub async fn create_showtime(
     db: &Db,
     new: &NewShowtime,
     now: OffsetDateTime,
-) -> Result<i64, ShowtimeError> {
+) -> Result<ShowtimeId, ShowtimeError> {
     let mut tx = db.begin_write().await?;
     let id = create_showtime_in(&mut tx, new, now).await?;
     tx.commit().await?;
@@ -157,10 +165,10 @@ pub(crate) async fn create_showtime_in(
     conn: &mut AnyConnection,
     new: &NewShowtime,
     now: OffsetDateTime,
-) -> Result<i64, ShowtimeError> {
+) -> Result<ShowtimeId, ShowtimeError> {
     let language = check_fields(new, now)?;
     let slot = check_schedule(conn, new, language, now, None).await?;
-    let id: i64 = sqlx::query_scalar(
+    let id: ShowtimeId = sqlx::query_scalar(
         "INSERT INTO showtimes (movie_id, screen_id, starts_at, ends_at, language, format, \
          is_cancelled, created_at) VALUES ($1, $2, $3, $4, $5, $6, 0, $7) RETURNING id",
     )
@@ -219,7 +227,7 @@ async fn check_schedule(
     new: &NewShowtime,
     language: &str,
     now: OffsetDateTime,
-    except: Option<i64>,
+    except: Option<ShowtimeId>,
 ) -> Result<Slot, ShowtimeError> {
     // Lock the screen's row first: on PostgreSQL a second creation for this screen waits
     // here until the first commits, then sees its showtime in the overlap check. (SQLite's
@@ -254,13 +262,13 @@ async fn check_schedule(
         ));
     }
 
-    let categories: Vec<i64> =
+    let categories: Vec<SeatCategoryId> =
         sqlx::query_scalar("SELECT id FROM seat_categories WHERE screen_id = $1")
             .bind(new.screen_id)
             .fetch_all(&mut *conn)
             .await?;
-    let priced: HashSet<i64> = new.prices.iter().map(|p| p.category_id).collect();
-    let expected: HashSet<i64> = categories.into_iter().collect();
+    let priced: HashSet<SeatCategoryId> = new.prices.iter().map(|p| p.category_id).collect();
+    let expected: HashSet<SeatCategoryId> = categories.into_iter().collect();
     if priced != expected {
         return Err(invalid(
             "prices",
@@ -271,7 +279,7 @@ async fn check_schedule(
     let starts = unix(new.starts_at);
     let ends = starts + (runtime + CLEANING_BUFFER_MINUTES) * 60;
     // Ids start at 1, so 0 excludes nothing when creating.
-    let clash = sqlx::query(
+    let clash: Option<ClashRow> = sqlx::query_as(
         "SELECT s.id, s.starts_at, s.ends_at, m.title, sc.name AS screen_name, t.timezone \
          FROM showtimes s \
          JOIN movies m ON m.id = s.movie_id \
@@ -284,25 +292,37 @@ async fn check_schedule(
     .bind(new.screen_id)
     .bind(starts)
     .bind(ends)
-    .bind(except.unwrap_or(0))
+    .bind(except.map_or(0, |id| id.0))
     .fetch_optional(&mut *conn)
     .await?;
     if let Some(row) = clash {
-        let timezone: String = row.try_get("timezone")?;
         return Err(ShowtimeError::Overlap(Clash {
-            showtime_id: row.try_get("id")?,
-            movie_title: row.try_get("title")?,
-            screen_name: row.try_get("screen_name")?,
-            starts_at: local_time(from_unix(row.try_get("starts_at")?), &timezone),
-            ends_at: local_time(from_unix(row.try_get("ends_at")?), &timezone),
+            showtime_id: row.id,
+            movie_title: row.title,
+            screen_name: row.screen_name,
+            starts_at: local_time(row.starts_at, &row.timezone),
+            ends_at: local_time(row.ends_at, &row.timezone),
         }));
     }
     Ok(Slot { starts, ends })
 }
 
+/// The running showtime found in the way of a new one.
+#[derive(sqlx::FromRow)]
+struct ClashRow {
+    id: ShowtimeId,
+    #[sqlx(try_from = "UnixSeconds")]
+    starts_at: OffsetDateTime,
+    #[sqlx(try_from = "UnixSeconds")]
+    ends_at: OffsetDateTime,
+    title: String,
+    screen_name: String,
+    timezone: String,
+}
+
 async fn insert_prices(
     conn: &mut AnyConnection,
-    showtime_id: i64,
+    showtime_id: ShowtimeId,
     prices: &[NewPrice],
 ) -> Result<(), sqlx::Error> {
     for price in prices {
@@ -319,7 +339,7 @@ async fn insert_prices(
 }
 
 /// `C ₹150.00, P ₹250.00`: a showtime's prices by category code, cheapest first.
-async fn price_summary(conn: &mut AnyConnection, id: i64) -> Result<String, sqlx::Error> {
+async fn price_summary(conn: &mut AnyConnection, id: ShowtimeId) -> Result<String, sqlx::Error> {
     let rows: Vec<(String, i64)> = sqlx::query_as(
         "SELECT c.code, p.price_paise FROM showtime_prices p \
          JOIN seat_categories c ON c.id = p.category_id \
@@ -343,7 +363,7 @@ async fn price_summary(conn: &mut AnyConnection, id: i64) -> Result<String, sqlx
 pub async fn why_not_editable(
     conn: &mut AnyConnection,
     engine: Engine,
-    id: i64,
+    id: ShowtimeId,
     now: OffsetDateTime,
     lock: bool,
 ) -> Result<Option<String>, ShowtimeError> {
@@ -391,9 +411,9 @@ pub async fn why_not_editable(
 /// in one transaction. Returns the audit summary.
 pub async fn update_showtime(
     db: &Db,
-    id: i64,
+    id: ShowtimeId,
     new: &NewShowtime,
-    actor_user_id: Option<i64>,
+    actor_user_id: Option<UserId>,
     now: OffsetDateTime,
 ) -> Result<String, ShowtimeError> {
     let language = check_fields(new, now)?;
@@ -401,7 +421,7 @@ pub async fn update_showtime(
     if let Some(reason) = why_not_editable(&mut tx, db.engine(), id, now, true).await? {
         return Err(ShowtimeError::NotEditable(reason));
     }
-    let before = sqlx::query(
+    let before: ShowtimeBefore = sqlx::query_as(
         "SELECT s.screen_id, s.starts_at, s.language, s.format, m.title, t.timezone \
          FROM showtimes s JOIN movies m ON m.id = s.movie_id \
          JOIN screens sc ON sc.id = s.screen_id JOIN theatres t ON t.id = sc.theatre_id \
@@ -410,8 +430,7 @@ pub async fn update_showtime(
     .bind(id)
     .fetch_one(&mut *tx)
     .await?;
-    let screen_id: i64 = before.try_get("screen_id")?;
-    if screen_id != new.screen_id {
+    if before.screen_id != new.screen_id {
         return Err(invalid(
             "screen_id",
             "A showtime stays on its screen; cancel it and schedule a new one instead.",
@@ -443,25 +462,27 @@ pub async fn update_showtime(
     insert_prices(&mut tx, id, &new.prices).await?;
     let new_prices = price_summary(&mut tx, id).await?;
 
-    let timezone: String = before.try_get("timezone")?;
+    let timezone = &before.timezone;
     let summary = audit::describe_changes(&[
-        ("movie", before.try_get("title")?, title),
+        ("movie", before.title, title),
         (
             "starts",
-            format_in_zone(from_unix(before.try_get("starts_at")?), &timezone),
-            format_in_zone(new.starts_at, &timezone),
+            format_in_zone(before.starts_at, timezone),
+            format_in_zone(new.starts_at, timezone),
         ),
-        ("language", before.try_get("language")?, language.to_owned()),
-        (
-            "format",
-            before.try_get("format")?,
-            new.format.as_str().to_owned(),
-        ),
+        ("language", before.language, language.to_owned()),
+        ("format", before.format, new.format.as_str().to_owned()),
         ("prices", old_prices, new_prices),
     ]);
     audit::record(
         &mut tx,
-        &NewEntry::new(actor_user_id, "showtime.update", "showtime", id, &summary),
+        &NewEntry::new(
+            actor_user_id.map(Into::into),
+            "showtime.update",
+            "showtime",
+            id,
+            &summary,
+        ),
         unix(now),
     )
     .await?;
@@ -469,8 +490,21 @@ pub async fn update_showtime(
     Ok(summary)
 }
 
+/// A showtime as it was before an edit, for the audit summary.
+#[derive(sqlx::FromRow)]
+struct ShowtimeBefore {
+    screen_id: ScreenId,
+    #[sqlx(try_from = "UnixSeconds")]
+    starts_at: OffsetDateTime,
+    language: String,
+    /// As stored, so the summary shows exactly what changed.
+    format: String,
+    title: String,
+    timezone: String,
+}
+
 /// Marks a showtime cancelled (its slot becomes free). Returns whether it was running.
-pub async fn cancel_showtime(db: &Db, id: i64) -> Result<bool, sqlx::Error> {
+pub async fn cancel_showtime(db: &Db, id: ShowtimeId) -> Result<bool, sqlx::Error> {
     let done =
         sqlx::query("UPDATE showtimes SET is_cancelled = 1 WHERE id = $1 AND is_cancelled = 0")
             .bind(id)
@@ -480,26 +514,30 @@ pub async fn cancel_showtime(db: &Db, id: i64) -> Result<bool, sqlx::Error> {
 }
 
 /// One showtime with where and what it is, for the seat map, booking and tickets.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
 pub struct ShowtimeDetail {
-    pub id: i64,
-    pub movie_id: i64,
+    pub id: ShowtimeId,
+    pub movie_id: MovieId,
     pub movie_title: String,
     pub movie_slug: String,
-    pub screen_id: i64,
+    pub screen_id: ScreenId,
     pub screen_name: String,
-    pub theatre_id: i64,
+    pub theatre_id: TheatreId,
     pub theatre_name: String,
     pub city_name: String,
     /// The theatre's IANA timezone.
     pub timezone: String,
     /// UTC; `local_starts_at()` gives the theatre's local time.
     #[serde(with = "time::serde::rfc3339")]
+    #[sqlx(try_from = "UnixSeconds")]
     pub starts_at: OffsetDateTime,
     #[serde(with = "time::serde::rfc3339")]
+    #[sqlx(try_from = "UnixSeconds")]
     pub ends_at: OffsetDateTime,
     pub language: String,
+    #[sqlx(try_from = "String")]
     pub format: Format,
+    #[sqlx(try_from = "IntBool")]
     pub is_cancelled: bool,
 }
 
@@ -515,8 +553,8 @@ impl ShowtimeDetail {
 }
 
 /// The showtime with this id, cancelled or not.
-pub async fn find_showtime(db: &Db, id: i64) -> Result<Option<ShowtimeDetail>, sqlx::Error> {
-    let row = sqlx::query(
+pub async fn find_showtime(db: &Db, id: ShowtimeId) -> Result<Option<ShowtimeDetail>, sqlx::Error> {
+    sqlx::query_as(
         "SELECT s.id, s.movie_id, m.title AS movie_title, m.slug AS movie_slug, \
          s.screen_id, sc.name AS screen_name, t.id AS theatre_id, t.name AS theatre_name, \
          c.name AS city_name, t.timezone, s.starts_at, s.ends_at, s.language, s.format, \
@@ -530,31 +568,13 @@ pub async fn find_showtime(db: &Db, id: i64) -> Result<Option<ShowtimeDetail>, s
     )
     .bind(id)
     .fetch_optional(db.reader())
-    .await?;
-    let Some(row) = row else { return Ok(None) };
-    Ok(Some(ShowtimeDetail {
-        id: row.try_get("id")?,
-        movie_id: row.try_get("movie_id")?,
-        movie_title: row.try_get("movie_title")?,
-        movie_slug: row.try_get("movie_slug")?,
-        screen_id: row.try_get("screen_id")?,
-        screen_name: row.try_get("screen_name")?,
-        theatre_id: row.try_get("theatre_id")?,
-        theatre_name: row.try_get("theatre_name")?,
-        city_name: row.try_get("city_name")?,
-        timezone: row.try_get("timezone")?,
-        starts_at: from_unix(row.try_get("starts_at")?),
-        ends_at: from_unix(row.try_get("ends_at")?),
-        language: row.try_get("language")?,
-        format: Format::from_db(&row.try_get::<String, _>("format")?),
-        is_cancelled: row.try_get::<i64, _>("is_cancelled")? != 0,
-    }))
+    .await
 }
 
 /// The price of one seat category of a showtime.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
 pub struct CategoryPrice {
-    pub category_id: i64,
+    pub category_id: SeatCategoryId,
     pub code: String,
     pub name: String,
     pub rank: i64,
@@ -562,27 +582,18 @@ pub struct CategoryPrice {
 }
 
 /// The prices of a showtime, cheapest category first.
-pub async fn prices_of(db: &Db, showtime_id: i64) -> Result<Vec<CategoryPrice>, sqlx::Error> {
-    let rows: Vec<(i64, String, String, i64, i64)> = sqlx::query_as(
-        "SELECT c.id, c.code, c.name, c.rank, p.price_paise FROM showtime_prices p \
-         JOIN seat_categories c ON c.id = p.category_id \
+pub async fn prices_of(
+    db: &Db,
+    showtime_id: ShowtimeId,
+) -> Result<Vec<CategoryPrice>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT c.id AS category_id, c.code, c.name, c.rank, p.price_paise \
+         FROM showtime_prices p JOIN seat_categories c ON c.id = p.category_id \
          WHERE p.showtime_id = $1 ORDER BY c.rank, c.code",
     )
     .bind(showtime_id)
     .fetch_all(db.reader())
-    .await?;
-    Ok(rows
-        .into_iter()
-        .map(
-            |(category_id, code, name, rank, price_paise)| CategoryPrice {
-                category_id,
-                code,
-                name,
-                rank,
-                price_paise,
-            },
-        )
-        .collect())
+    .await
 }
 
 /// A UTC time as the wall clock in `timezone` shows it (an unknown zone counts as
@@ -630,17 +641,17 @@ pub fn format_date(d: Date) -> String {
 /// An upcoming showtime as the movie page and the API list it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ShowtimeSummary {
-    pub id: i64,
+    pub id: ShowtimeId,
     /// In the theatre's timezone.
     pub starts_at: OffsetDateTime,
     pub ends_at: OffsetDateTime,
     pub language: String,
     pub format: Format,
-    pub theatre_id: i64,
+    pub theatre_id: TheatreId,
     pub theatre_name: String,
     pub city_name: String,
     pub city_slug: String,
-    pub screen_id: i64,
+    pub screen_id: ScreenId,
     pub screen_name: String,
     /// Sellable seats (not blocked) minus live claims.
     pub available_seats: i64,
@@ -666,7 +677,7 @@ impl ShowtimeSummary {
 /// free seats and the lowest price, in one statement.
 pub async fn upcoming_for_movie(
     db: &Db,
-    movie_id: i64,
+    movie_id: MovieId,
     city_slug: Option<&str>,
     now: OffsetDateTime,
     limit: i64,
@@ -705,39 +716,62 @@ pub async fn upcoming_for_movie(
          ORDER BY u.starts_at, t.name, u.id LIMIT {limit}",
         limit = limit.clamp(1, 2000)
     );
-    let mut query = sqlx::query(sqlx::AssertSqlSafe(sql))
+    let mut query = sqlx::query_as::<_, SummaryRow>(sqlx::AssertSqlSafe(sql))
         .bind(movie_id)
         .bind(unix(now));
     if let Some(city) = city_slug {
         query = query.bind(crate::domain::catalogue::lookup_text(city));
     }
     let rows = query.fetch_all(db.reader()).await?;
-    rows.iter()
-        .map(|row| {
-            let timezone: String = row.try_get("timezone")?;
-            Ok(ShowtimeSummary {
-                id: row.try_get("id")?,
-                starts_at: local_time(from_unix(row.try_get("starts_at")?), &timezone),
-                ends_at: local_time(from_unix(row.try_get("ends_at")?), &timezone),
-                language: row.try_get("language")?,
-                format: Format::from_db(&row.try_get::<String, _>("format")?),
-                theatre_id: row.try_get("theatre_id")?,
-                theatre_name: row.try_get("theatre_name")?,
-                city_name: row.try_get("city_name")?,
-                city_slug: row.try_get("city_slug")?,
-                screen_id: row.try_get("screen_id")?,
-                screen_name: row.try_get("screen_name")?,
-                available_seats: row.try_get::<i64, _>("available_seats")?.max(0),
-                min_price_paise: row.try_get("min_price_paise")?,
-            })
-        })
-        .collect()
+    Ok(rows.into_iter().map(SummaryRow::into_summary).collect())
+}
+
+/// A row of `upcoming_for_movie`: times in UTC until the theatre's timezone is applied.
+#[derive(sqlx::FromRow)]
+struct SummaryRow {
+    id: ShowtimeId,
+    #[sqlx(try_from = "UnixSeconds")]
+    starts_at: OffsetDateTime,
+    #[sqlx(try_from = "UnixSeconds")]
+    ends_at: OffsetDateTime,
+    language: String,
+    #[sqlx(try_from = "String")]
+    format: Format,
+    theatre_id: TheatreId,
+    theatre_name: String,
+    timezone: String,
+    city_name: String,
+    city_slug: String,
+    screen_id: ScreenId,
+    screen_name: String,
+    available_seats: i64,
+    min_price_paise: Option<i64>,
+}
+
+impl SummaryRow {
+    fn into_summary(self) -> ShowtimeSummary {
+        ShowtimeSummary {
+            id: self.id,
+            starts_at: local_time(self.starts_at, &self.timezone),
+            ends_at: local_time(self.ends_at, &self.timezone),
+            language: self.language,
+            format: self.format,
+            theatre_id: self.theatre_id,
+            theatre_name: self.theatre_name,
+            city_name: self.city_name,
+            city_slug: self.city_slug,
+            screen_id: self.screen_id,
+            screen_name: self.screen_name,
+            available_seats: self.available_seats.max(0),
+            min_price_paise: self.min_price_paise,
+        }
+    }
 }
 
 /// Showtimes of one theatre on one day.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TheatreGroup {
-    pub theatre_id: i64,
+    pub theatre_id: TheatreId,
     pub theatre_name: String,
     pub city_name: String,
     pub showtimes: Vec<ShowtimeSummary>,
@@ -755,7 +789,7 @@ pub struct DateGroup {
 /// Groups showtimes by local date (ascending), then theatre (by name), each theatre's
 /// showtimes by start time.
 pub fn group_by_date_and_theatre(showtimes: Vec<ShowtimeSummary>) -> Vec<DateGroup> {
-    let mut by_date: BTreeMap<Date, BTreeMap<(String, i64), TheatreGroup>> = BTreeMap::new();
+    let mut by_date: BTreeMap<Date, BTreeMap<(String, TheatreId), TheatreGroup>> = BTreeMap::new();
     for showtime in showtimes {
         let theatres = by_date.entry(showtime.starts_at.date()).or_default();
         let group = theatres
@@ -817,16 +851,16 @@ mod tests {
 
     fn summary(id: i64, theatre: &str, starts: OffsetDateTime) -> ShowtimeSummary {
         ShowtimeSummary {
-            id,
+            id: ShowtimeId(id),
             starts_at: local_time(starts, "Asia/Kolkata"),
             ends_at: local_time(starts, "Asia/Kolkata"),
             language: "Hindi".into(),
             format: Format::TwoD,
-            theatre_id: theatre.len() as i64,
+            theatre_id: TheatreId(theatre.len() as i64),
             theatre_name: theatre.into(),
             city_name: "Mumbai".into(),
             city_slug: "mumbai".into(),
-            screen_id: 1,
+            screen_id: ScreenId(1),
             screen_name: "Audi 1".into(),
             available_seats: 10,
             min_price_paise: Some(15000),
@@ -850,7 +884,7 @@ mod tests {
         let apex: Vec<_> = groups[1].theatres[0]
             .showtimes
             .iter()
-            .map(|s| s.id)
+            .map(|s| s.id.0)
             .collect();
         assert_eq!(apex, [3, 2], "by start time within a theatre");
     }

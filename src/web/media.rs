@@ -11,15 +11,17 @@
 //! before card renditions existed answers the card URL with the full poster.
 
 use axum::Router;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 use serde::Deserialize;
 
 use crate::domain::catalogue::{self, PosterLookup, PosterSize};
+use crate::domain::ids::MovieId;
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
+use crate::web::extract::IdPath;
 
 /// How many hex digits of the hash go into poster URLs.
 const VERSION_CHARS: usize = 12;
@@ -33,7 +35,7 @@ pub fn routes() -> Router<AppState> {
 /// The URL of a movie's poster (versioned by its hash), or of the placeholder image when it
 /// has none. Templates and the API use this, so every link is cacheable. (`movie_id` is a
 /// `Borrow` so templates, which pass references, can call it directly.)
-pub fn poster_url(movie_id: impl std::borrow::Borrow<i64>, poster_sha: Option<&str>) -> String {
+pub fn poster_url(movie_id: impl std::borrow::Borrow<MovieId>, poster_sha: Option<&str>) -> String {
     let movie_id = *movie_id.borrow();
     match poster_sha {
         Some(sha) => format!(
@@ -47,7 +49,7 @@ pub fn poster_url(movie_id: impl std::borrow::Borrow<i64>, poster_sha: Option<&s
 /// The URL of the card rendition of a movie's poster (list pages), versioned like
 /// `poster_url`, or of the placeholder image when it has none.
 pub fn poster_card_url(
-    movie_id: impl std::borrow::Borrow<i64>,
+    movie_id: impl std::borrow::Borrow<MovieId>,
     poster_sha: Option<&str>,
 ) -> String {
     let movie_id = *movie_id.borrow();
@@ -68,31 +70,30 @@ pub struct Version {
 /// `GET /media/posters/{movie_id}`.
 pub async fn poster(
     State(state): State<AppState>,
-    Path(movie_id): Path<String>,
+    IdPath(movie_id): IdPath<MovieId>,
     Query(version): Query<Version>,
     headers: HeaderMap,
 ) -> AppResult<Response> {
-    serve(&state, &movie_id, PosterSize::Full, version, &headers).await
+    serve(&state, movie_id, PosterSize::Full, version, &headers).await
 }
 
 /// `GET /media/posters/{movie_id}/card`.
 pub async fn poster_card(
     State(state): State<AppState>,
-    Path(movie_id): Path<String>,
+    IdPath(movie_id): IdPath<MovieId>,
     Query(version): Query<Version>,
     headers: HeaderMap,
 ) -> AppResult<Response> {
-    serve(&state, &movie_id, PosterSize::Card, version, &headers).await
+    serve(&state, movie_id, PosterSize::Card, version, &headers).await
 }
 
 async fn serve(
     state: &AppState,
-    movie_id: &str,
+    movie_id: MovieId,
     size: PosterSize,
     version: Version,
     headers: &HeaderMap,
 ) -> AppResult<Response> {
-    let movie_id: i64 = movie_id.parse().map_err(|_| AppError::NotFound)?;
     let poster = match catalogue::find_poster(&state.db, movie_id, size).await? {
         PosterLookup::UnknownMovie => return Err(AppError::NotFound),
         PosterLookup::NoPoster => {

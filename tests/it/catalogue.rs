@@ -7,6 +7,7 @@ use crate::common::catalogue::{CLASSIC_PAISE, SMALL_LAYOUT, seed_demo, seed_smal
 use crate::common::query_count::statements_of_get;
 use crate::common::{Browser, TestApp, location};
 use moviebooking::domain::catalogue::{self, CatalogueError, Certificate, MovieRef, NewMovie};
+use moviebooking::domain::ids::{CityId, MovieId, ScreenId, ShowtimeId, TheatreId};
 use moviebooking::domain::screens::{self, CategoryDef, CreatedScreen, ScreenError};
 use moviebooking::domain::showtimes::{self, Format, NewPrice, NewShowtime, ShowtimeError};
 use reqwest::StatusCode;
@@ -80,7 +81,7 @@ fn prices(place: &Place) -> Vec<NewPrice> {
 }
 
 fn new_showtime(
-    movie_id: i64,
+    movie_id: MovieId,
     place: &Place,
     starts_at: OffsetDateTime,
     language: &str,
@@ -97,11 +98,11 @@ fn new_showtime(
 
 async fn add_showtime(
     app: &TestApp,
-    movie_id: i64,
+    movie_id: MovieId,
     place: &Place,
     starts_at: OffsetDateTime,
     language: &str,
-) -> i64 {
+) -> ShowtimeId {
     showtimes::create_showtime(
         &app.db,
         &new_showtime(movie_id, place, starts_at, language),
@@ -625,7 +626,7 @@ async fn scheduling_checks_its_inputs() {
     };
     assert!(matches!(create(free).await, Err(ShowtimeError::Invalid(_))));
     let nowhere = NewShowtime {
-        screen_id: 999_999,
+        screen_id: ScreenId(999_999),
         ..good.clone()
     };
     assert!(matches!(
@@ -633,7 +634,7 @@ async fn scheduling_checks_its_inputs() {
         Err(ShowtimeError::UnknownScreen)
     ));
     let nothing = NewShowtime {
-        movie_id: 999_999,
+        movie_id: MovieId(999_999),
         ..good.clone()
     };
     assert!(matches!(
@@ -796,9 +797,15 @@ async fn a_screen_is_stored_with_its_categories_and_seats_or_not_at_all() {
         err.to_string(),
         "line 2: `Q` is not a declared seat category (declared: C)"
     );
-    let err = screens::create_screen(&app.db, 999_999, "Audi 2", &categories_def(), "A: C")
-        .await
-        .unwrap_err();
+    let err = screens::create_screen(
+        &app.db,
+        TheatreId(999_999),
+        "Audi 2",
+        &categories_def(),
+        "A: C",
+    )
+    .await
+    .unwrap_err();
     assert!(matches!(err, ScreenError::UnknownTheatre));
     let after: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM screens")
         .fetch_one(app.db.reader())
@@ -844,7 +851,7 @@ async fn movies_get_unique_slugs_and_safe_trailer_links() {
         catalogue::create_movie(&app.db, &no_language, now).await,
         Err(CatalogueError::Invalid(f)) if f.contains_key("languages")
     ));
-    let bad_tz = catalogue::create_theatre(&app.db, 1, "X", "", "Mars/Olympus").await;
+    let bad_tz = catalogue::create_theatre(&app.db, CityId(1), "X", "", "Mars/Olympus").await;
     assert!(matches!(bad_tz, Err(CatalogueError::Invalid(f)) if f.contains_key("timezone")));
 }
 
@@ -852,15 +859,15 @@ async fn movies_get_unique_slugs_and_safe_trailer_links() {
 async fn find_showtime_describes_a_showtime_in_local_time() {
     let app = TestApp::spawn().await;
     let fixture = seed_small_showtime(&app).await;
-    let detail = showtimes::find_showtime(&app.db, fixture.showtime_id)
+    let detail = showtimes::find_showtime(&app.db, ShowtimeId(fixture.showtime_id))
         .await
         .unwrap()
         .expect("the showtime exists");
-    assert_eq!(detail.movie_id, fixture.movie_id);
+    assert_eq!(detail.movie_id.0, fixture.movie_id);
     assert_eq!(detail.movie_slug, fixture.movie_slug);
-    assert_eq!(detail.screen_id, fixture.screen_id);
+    assert_eq!(detail.screen_id.0, fixture.screen_id);
     assert_eq!(detail.screen_name, "Screen 1");
-    assert_eq!(detail.theatre_id, fixture.theatre_id);
+    assert_eq!(detail.theatre_id.0, fixture.theatre_id);
     assert!(detail.city_name.starts_with("Fixture City"));
     assert_eq!(detail.timezone, "Asia/Kolkata");
     assert_eq!(detail.starts_at, fixture.starts_at);
@@ -873,13 +880,13 @@ async fn find_showtime_describes_a_showtime_in_local_time() {
     assert_eq!(detail.starts_display(), showtimes::format_local(local));
     assert_eq!(fixture.seat_ids.len(), 30);
     assert_eq!(fixture.seat_labels[10], "B1");
-    let prices = showtimes::prices_of(&app.db, fixture.showtime_id)
+    let prices = showtimes::prices_of(&app.db, ShowtimeId(fixture.showtime_id))
         .await
         .unwrap();
     assert_eq!(prices[0].price_paise, CLASSIC_PAISE);
     assert_eq!(prices[0].name, "Classic");
     assert!(
-        showtimes::find_showtime(&app.db, 999_999)
+        showtimes::find_showtime(&app.db, ShowtimeId(999_999))
             .await
             .unwrap()
             .is_none()

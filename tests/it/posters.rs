@@ -10,6 +10,7 @@ use image::codecs::jpeg::JpegEncoder;
 use image::codecs::webp::WebPEncoder;
 use image::{DynamicImage, GrayImage, ImageFormat, Luma, Rgb, RgbImage};
 use moviebooking::domain::catalogue;
+use moviebooking::domain::ids::MovieId;
 use reqwest::StatusCode;
 use sha2::{Digest, Sha256};
 
@@ -257,7 +258,7 @@ async fn list_pages_show_the_card_rendition_342_wide_with_long_caching() {
     let show = seed_small_showtime(&app).await;
     let movie = show.movie_id;
     let png = moviebooking::seed::poster_png("Card Poster", (200.0, 260.0)).unwrap();
-    let sha = catalogue::set_poster(&app.db, movie, &png, app.state.clock.now())
+    let sha = catalogue::set_poster(&app.db, MovieId(movie), &png, app.state.clock.now())
         .await
         .unwrap();
     let browser = app.browser();

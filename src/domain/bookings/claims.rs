@@ -211,7 +211,8 @@ struct MapRow {
     row_index: i64,
     col_index: i64,
     number: i64,
-    kind: String,
+    #[sqlx(try_from = "String")]
+    kind: SeatKind,
     category: String,
     rank: i64,
     price_paise: Option<i64>,
@@ -222,7 +223,7 @@ struct MapRow {
 
 impl MapRow {
     fn into_seat(self, viewer_booking: Option<BookingId>) -> MapSeat {
-        let kind = SeatKind::from_db(&self.kind);
+        let kind = self.kind;
         let mine = self.booking_id.is_some() && self.booking_id == viewer_booking;
         let status = match (self.booking_id, self.expires_at) {
             _ if kind == SeatKind::Blocked || self.price_paise.is_none() => SeatStatus::Unavailable,

@@ -138,13 +138,14 @@ struct PricedSeat {
     id: SeatId,
     label: String,
     category: String,
-    kind: String,
+    #[sqlx(try_from = "String")]
+    kind: SeatKind,
     price_paise: Option<i64>,
 }
 
 impl PricedSeat {
     fn is_for_sale(&self) -> bool {
-        SeatKind::from_db(&self.kind) != SeatKind::Blocked && self.price_paise.is_some()
+        self.kind != SeatKind::Blocked && self.price_paise.is_some()
     }
 }
 
@@ -172,7 +173,7 @@ pub async fn hold(
     if seat_ids.windows(2).any(|w| w[0] == w[1]) {
         return Err(HoldError::DuplicateSeats);
     }
-    let showtime = showtimes::find_showtime(db, showtime_id.0)
+    let showtime = showtimes::find_showtime(db, showtime_id)
         .await?
         .ok_or(HoldError::ShowtimeNotFound)?;
     check_bookable(&showtime, rules, now)?;

@@ -196,9 +196,13 @@ async fn door_page(
 ) -> AppResult<DoorPage> {
     let now = state.clock.now();
     let theatres = venue_admin::theatre_choices(&state.db).await?;
+    let theatres = theatres
+        .into_iter()
+        .map(|(id, name)| (id.0, name))
+        .collect();
     let (theatre_id, current) = match choice {
         DoorChoice::Showtime(id) => {
-            let showtime = showtimes::find_showtime(&state.db, id)
+            let showtime = showtimes::find_showtime(&state.db, crate::domain::ids::ShowtimeId(id))
                 .await?
                 .ok_or(AppError::NotFound)?;
             let (admitted, sold) = checkin::door_count(&state.db, id).await?;
@@ -211,7 +215,7 @@ async fn door_page(
                 admitted,
                 sold,
             };
-            (Some(showtime.theatre_id), Some(current))
+            (Some(showtime.theatre_id.0), Some(current))
         }
         DoorChoice::Theatre(id) | DoorChoice::NextHour(id) => (Some(id), None),
         DoorChoice::Nothing => (None, None),
@@ -408,7 +412,9 @@ async fn devices_page(state: &AppState, page: Page) -> AppResult<DevicesPage> {
     Ok(DevicesPage {
         page,
         devices: checkin_devices::list(&state.db).await?,
-        theatres: venue_admin::theatre_choices(&state.db).await?,
+        theatres: (venue_admin::theatre_choices(&state.db).await?.into_iter())
+            .map(|(id, name)| (id.0, name))
+            .collect(),
         name: String::new(),
         theatre_id: None,
         error: None,

@@ -128,7 +128,7 @@ pub fn routes() -> Router<AppState> {
         )
         .route(
             "/admin/movies/{id}",
-            get(movies::detail).post(movie_form::update),
+            get(movies::detail).post(movies::update),
         )
         .route(
             "/admin/movies/{id}/poster",

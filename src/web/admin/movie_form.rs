@@ -1,21 +1,13 @@
-//! The movie form, shared by "add a movie" and the edit form on a movie's admin page, and
-//! the edit action itself. The form holds exactly what staff typed, so a refused form comes
-//! back unchanged; `movie_from_form` turns it into the catalogue's `NewMovie`, and the
-//! catalogue's own rules (plus `catalogue_edit`'s rules about scheduled showtimes) decide.
+//! The movie form, shared by "add a movie" and the edit form on a movie's admin page (the
+//! handlers are in `movies`, which is the only module that uses this one). The form holds
+//! exactly what staff typed, so a refused form comes back unchanged; `movie_from_form`
+//! turns it into the catalogue's `NewMovie`, and the catalogue's own rules (plus
+//! `catalogue_edit`'s rules about scheduled showtimes) decide.
 
-use axum::Form;
-use axum::extract::{Path, State};
-use axum::response::Response;
 use serde::Deserialize;
-use tower_sessions::Session;
 
-use super::see_other;
 use crate::domain::catalogue::{self, Certificate, NewMovie};
-use crate::domain::catalogue_edit::{self, EditError};
-use crate::error::{AppError, AppResult, FieldErrors};
-use crate::state::AppState;
-use crate::web::auth::StaffUser;
-use crate::web::page::{Level, Page, flash};
+use crate::error::FieldErrors;
 
 /// A movie as typed into the form.
 #[derive(Debug, Deserialize, Default, Clone)]
@@ -95,36 +87,4 @@ pub fn movie_from_form(form: &MovieForm) -> (NewMovie, FieldErrors) {
         errors.extend(more);
     }
     (new, errors)
-}
-
-/// `POST /admin/movies/{id}`: saves the edit form of a movie's page.
-pub async fn update(
-    StaffUser(me): StaffUser,
-    State(state): State<AppState>,
-    session: Session,
-    page: Page,
-    Path(id): Path<String>,
-    Form(form): Form<MovieForm>,
-) -> AppResult<Response> {
-    let id = id.parse::<i64>().map_err(|_| AppError::NotFound)?;
-    let (movie, errors) = movie_from_form(&form);
-    if !errors.is_empty() {
-        return super::movies::movie_page(&state, page, id, Some(form), errors).await;
-    }
-    match catalogue_edit::update_movie(&state.db, me.id, id, &movie, state.clock.now()).await {
-        Ok(()) => {
-            flash(
-                &session,
-                Level::Success,
-                format!("{} is saved.", movie.title),
-            )
-            .await;
-            Ok(see_other(&format!("/admin/movies/{id}")))
-        }
-        Err(EditError::Invalid(errors)) => {
-            super::movies::movie_page(&state, page, id, Some(form), errors).await
-        }
-        Err(EditError::NotFound) => Err(AppError::NotFound),
-        Err(EditError::Database(e)) => Err(e.into()),
-    }
 }

@@ -8,7 +8,7 @@
 
 use askama::Template;
 use axum::Form;
-use axum::extract::{Multipart, Path, Query, State};
+use axum::extract::{Multipart, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
@@ -20,12 +20,14 @@ use super::{
 };
 use crate::domain::audit::{self, Filter, NewEntry};
 use crate::domain::catalogue::{self, CatalogueError, MAX_POSTER_BYTES};
-use crate::domain::catalogue_edit;
+use crate::domain::catalogue_edit::{self, EditError};
+use crate::domain::ids::{MovieId, UserId};
 use crate::domain::movie_admin::{self, MovieRow};
 use crate::error::{AppError, AppResult, FieldErrors};
 use crate::state::AppState;
 use crate::web::admin::audit::EntryRow;
 use crate::web::auth::StaffUser;
+use crate::web::extract::IdPath;
 use crate::web::page::{Level, Page, flash};
 use crate::web::pages::account::FormErrors;
 
@@ -86,16 +88,12 @@ struct MoviePage {
     audit: Vec<EntryRow>,
 }
 
-fn parse_id(raw: &str) -> AppResult<i64> {
-    raw.parse::<i64>().map_err(|_| AppError::NotFound)
-}
-
 /// A movie's admin page; `form` is what staff typed when an edit is refused, otherwise the
 /// edit form shows the stored movie.
 pub(super) async fn movie_page(
     state: &AppState,
     page: Page,
-    id: i64,
+    id: MovieId,
     form: Option<MovieForm>,
     errors: FieldErrors,
 ) -> AppResult<Response> {
@@ -131,9 +129,39 @@ pub async fn detail(
     StaffUser(_): StaffUser,
     State(state): State<AppState>,
     page: Page,
-    Path(id): Path<String>,
+    IdPath(id): IdPath<MovieId>,
 ) -> AppResult<Response> {
-    movie_page(&state, page, parse_id(&id)?, None, FieldErrors::new()).await
+    movie_page(&state, page, id, None, FieldErrors::new()).await
+}
+
+/// `POST /admin/movies/{id}`: saves the edit form of a movie's page.
+pub async fn update(
+    StaffUser(me): StaffUser,
+    State(state): State<AppState>,
+    session: Session,
+    page: Page,
+    IdPath(id): IdPath<MovieId>,
+    Form(form): Form<MovieForm>,
+) -> AppResult<Response> {
+    let (movie, errors) = movie_from_form(&form);
+    if !errors.is_empty() {
+        return movie_page(&state, page, id, Some(form), errors).await;
+    }
+    let now = state.clock.now();
+    match catalogue_edit::update_movie(&state.db, UserId(me.id), id, &movie, now).await {
+        Ok(()) => {
+            flash(
+                &session,
+                Level::Success,
+                format!("{} is saved.", movie.title),
+            )
+            .await;
+            Ok(see_other(&format!("/admin/movies/{id}")))
+        }
+        Err(EditError::Invalid(errors)) => movie_page(&state, page, id, Some(form), errors).await,
+        Err(EditError::NotFound) => Err(AppError::NotFound),
+        Err(EditError::Database(e)) => Err(e.into()),
+    }
 }
 
 fn poster_error(message: &str) -> FieldErrors {
@@ -172,10 +200,9 @@ pub async fn poster(
     State(state): State<AppState>,
     session: Session,
     page: Page,
-    Path(id): Path<String>,
+    IdPath(id): IdPath<MovieId>,
     mut multipart: Multipart,
 ) -> AppResult<Response> {
-    let id = parse_id(&id)?;
     let bytes = match read_poster(&mut multipart).await {
         Ok(Some(bytes)) if !bytes.is_empty() => bytes,
         Ok(_) => {
@@ -243,10 +270,9 @@ pub async fn set_active(
     State(state): State<AppState>,
     session: Session,
     page: Page,
-    Path(id): Path<String>,
+    IdPath(id): IdPath<MovieId>,
     Form(form): Form<ActiveForm>,
 ) -> AppResult<Response> {
-    let id = parse_id(&id)?;
     let on = match form.value.as_str() {
         "on" => true,
         "off" => false,
@@ -267,7 +293,7 @@ pub async fn set_active(
             cancel: back,
         });
     }
-    movie_admin::set_active(&state.db, me.id, id, on, state.clock.unix_now()).await?;
+    movie_admin::set_active(&state.db, UserId(me.id), id, on, state.clock.unix_now()).await?;
     let text = if on {
         "is back in the catalogue"
     } else {

@@ -5,7 +5,7 @@
 
 use askama::Template;
 use axum::Form;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use tower_sessions::Session;
 
@@ -13,10 +13,12 @@ use super::screens::{
     CheckedScreen, PreviewCell, ScreenFields, ScreenForm, check_form, field_error, preview,
 };
 use super::{render, see_other};
+use crate::domain::ids::{ScreenId, UserId};
 use crate::domain::screens::{self, CategoryDef, ScreenDetail, ScreenListRow};
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
 use crate::web::auth::StaffUser;
+use crate::web::extract::IdPath;
 use crate::web::page::{Level, Page, flash};
 
 #[derive(Template)]
@@ -45,9 +47,8 @@ struct EditPage {
     fields: ScreenFields,
 }
 
-/// The screen of a path id; a non-numeric or unknown id is a 404.
-async fn load(state: &AppState, id: &str) -> AppResult<ScreenDetail> {
-    let id: i64 = id.parse().map_err(|_| AppError::NotFound)?;
+/// The screen of a path id; an unknown id is a 404.
+async fn load(state: &AppState, id: ScreenId) -> AppResult<ScreenDetail> {
     screens::find_screen(&state.db, id)
         .await?
         .ok_or(AppError::NotFound)
@@ -57,9 +58,9 @@ pub async fn edit_page(
     StaffUser(_): StaffUser,
     State(state): State<AppState>,
     page: Page,
-    Path(id): Path<String>,
+    IdPath(id): IdPath<ScreenId>,
 ) -> AppResult<Response> {
-    let screen = load(&state, &id).await?;
+    let screen = load(&state, id).await?;
     let categories = screen
         .categories
         .iter()
@@ -89,10 +90,10 @@ pub async fn save(
     State(state): State<AppState>,
     session: Session,
     page: Page,
-    Path(id): Path<String>,
+    IdPath(id): IdPath<ScreenId>,
     Form(form): Form<ScreenForm>,
 ) -> AppResult<Response> {
-    let screen = load(&state, &id).await?;
+    let screen = load(&state, id).await?;
     let CheckedScreen {
         name,
         categories,
@@ -106,7 +107,7 @@ pub async fn save(
             &name,
             &categories,
             &form.layout,
-            Some(me.id),
+            Some(UserId(me.id)),
             state.clock.now(),
         )
         .await

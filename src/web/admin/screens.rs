@@ -13,6 +13,7 @@ use tower_sessions::Session;
 
 use super::{render, see_other};
 use crate::domain::audit::{self, NewEntry};
+use crate::domain::ids::TheatreId;
 use crate::domain::screens::{self, CategoryDef, ScreenError, SeatKind, SeatSpec};
 use crate::domain::venue_admin;
 use crate::error::{AppError, AppResult, FieldErrors};
@@ -101,7 +102,7 @@ impl ScreenFields {
 #[template(path = "admin/screen_new.html")]
 struct ScreenPage {
     page: Page,
-    theatres: Vec<(i64, String)>,
+    theatres: Vec<(TheatreId, String)>,
     theatre_id: String,
     fields: ScreenFields,
 }
@@ -261,7 +262,7 @@ pub async fn create(
         seats,
         mut errors,
     } = check_form(&form.name, &form.categories, &form.layout);
-    let theatre_id = form.theatre_id.trim().parse::<i64>().ok();
+    let theatre_id = form.theatre_id.trim().parse::<TheatreId>().ok();
     if theatre_id.is_none() {
         errors.insert("theatre_id".into(), "Choose a theatre.".into());
     }

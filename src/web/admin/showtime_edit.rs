@@ -7,13 +7,14 @@ use std::collections::HashMap;
 
 use askama::Template;
 use axum::Form;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use tower_sessions::Session;
 
 use super::showtime_new::{ShowtimeFields, field_error};
 use super::{render, see_other};
+use crate::domain::ids::{ShowtimeId, UserId};
 use crate::domain::showtimes::{
     self, CategoryPrice, ShowtimeDetail, ShowtimeError, local_time, prices_of,
 };
@@ -21,6 +22,7 @@ use crate::domain::venue_admin::ScreenChoice;
 use crate::error::{AppError, AppResult, FieldErrors};
 use crate::state::AppState;
 use crate::web::auth::StaffUser;
+use crate::web::extract::IdPath;
 use crate::web::page::{Level, Page, flash};
 
 #[derive(Template)]
@@ -45,15 +47,14 @@ fn rupees_input(paise: i64) -> String {
     }
 }
 
-/// The edit page of a path id (a non-numeric or unknown id is a 404), its fields holding
-/// `values` or, when `None`, what is stored.
+/// The edit page of a showtime (an unknown id is a 404), its fields holding `values` or,
+/// when `None`, what is stored.
 async fn page_for(
     state: &AppState,
     page: Page,
-    id: &str,
+    id: ShowtimeId,
     values: Option<HashMap<String, String>>,
 ) -> AppResult<EditPage> {
-    let id: i64 = id.parse().map_err(|_| AppError::NotFound)?;
     let show = showtimes::find_showtime(&state.db, id)
         .await?
         .ok_or(AppError::NotFound)?;
@@ -124,9 +125,9 @@ pub async fn edit_page(
     StaffUser(_): StaffUser,
     State(state): State<AppState>,
     page: Page,
-    Path(id): Path<String>,
+    IdPath(id): IdPath<ShowtimeId>,
 ) -> AppResult<Response> {
-    render(page_for(&state, page, &id, None).await?)
+    render(page_for(&state, page, id, None).await?)
 }
 
 pub async fn save(
@@ -134,10 +135,10 @@ pub async fn save(
     State(state): State<AppState>,
     session: Session,
     page: Page,
-    Path(id): Path<String>,
+    IdPath(id): IdPath<ShowtimeId>,
     Form(values): Form<HashMap<String, String>>,
 ) -> AppResult<Response> {
-    let mut template = page_for(&state, page, &id, Some(values)).await?;
+    let mut template = page_for(&state, page, id, Some(values)).await?;
     if template.locked.is_some() {
         return rerender(template, FieldErrors::new(), StatusCode::CONFLICT);
     }
@@ -146,7 +147,8 @@ pub async fn save(
         return rerender(template, errors, StatusCode::UNPROCESSABLE_ENTITY);
     };
     let id = template.show.id;
-    match showtimes::update_showtime(&state.db, id, &new, Some(me.id), state.clock.now()).await {
+    let actor = Some(UserId(me.id));
+    match showtimes::update_showtime(&state.db, id, &new, actor, state.clock.now()).await {
         Ok(summary) => {
             flash(
                 &session,

@@ -16,6 +16,7 @@ use tower_sessions::Session;
 use super::{render, see_other};
 use crate::domain::audit::{self, NewEntry};
 use crate::domain::catalogue;
+use crate::domain::ids::{MovieId, ScreenId, SeatCategoryId};
 use crate::domain::movie_admin;
 use crate::domain::screens::{self, SeatCategory};
 use crate::domain::showtimes::{self, Format, NewPrice, NewShowtime, ShowtimeError};
@@ -29,7 +30,7 @@ use crate::web::pages::account::FormErrors;
 /// The form fields the new and edit pages share (movie, start, language, format, a price
 /// per seat category), as typed, with their errors; `admin/_showtime_fields.html` draws them.
 pub struct ShowtimeFields {
-    pub movies: Vec<(i64, String)>,
+    pub movies: Vec<(MovieId, String)>,
     pub categories: Vec<SeatCategory>,
     pub values: HashMap<String, String>,
     pub errors: FormErrors,
@@ -39,7 +40,7 @@ impl ShowtimeFields {
     /// The active movies to choose from, the seat categories of `screen_id` and `values`.
     pub async fn load(
         state: &AppState,
-        screen_id: Option<i64>,
+        screen_id: Option<ScreenId>,
         values: HashMap<String, String>,
     ) -> AppResult<Self> {
         let categories = match screen_id {
@@ -64,14 +65,14 @@ impl ShowtimeFields {
         self.values.get(name).map(String::as_str).unwrap_or("")
     }
 
-    pub fn price_field(&self, category_id: &i64) -> String {
+    pub fn price_field(&self, category_id: &SeatCategoryId) -> String {
         format!("price_{category_id}")
     }
 
     /// The showtime the fields describe on `screen`, or `None` with every mistake in
     /// `errors` under its field.
     pub fn read(&self, screen: &ScreenChoice, errors: &mut FieldErrors) -> Option<NewShowtime> {
-        let movie_id = self.value("movie_id").trim().parse::<i64>().ok();
+        let movie_id = self.value("movie_id").trim().parse::<MovieId>().ok();
         if movie_id.is_none() {
             errors.insert("movie_id".into(), "Choose a movie.".into());
         }
@@ -158,7 +159,7 @@ async fn page_for(
     let screens = venue_admin::screen_choices(&state.db).await?;
     let screen_id = values
         .get("screen_id")
-        .and_then(|v| v.trim().parse::<i64>().ok());
+        .and_then(|v| v.trim().parse::<ScreenId>().ok());
     let screen = screens.iter().find(|s| Some(s.id) == screen_id).cloned();
     let fields = ShowtimeFields::load(state, screen.as_ref().map(|s| s.id), values).await?;
     Ok(NewShowtimePage {

@@ -4,7 +4,7 @@
 
 use askama::Template;
 use axum::Form;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
@@ -14,11 +14,13 @@ use super::{ConfirmPage, confirmed, render, see_other};
 use crate::domain::audit::{self, NewEntry};
 use crate::domain::booking_admin::{self, ShowtimeRow};
 use crate::domain::bookings;
+use crate::domain::ids::ShowtimeId;
 use crate::domain::payments::RefundPolicy;
 use crate::domain::showtimes::{self, format_in_zone};
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
 use crate::web::auth::StaffUser;
+use crate::web::extract::IdPath;
 use crate::web::page::{Level, Page, flash};
 use crate::web::pages::account::FormErrors;
 
@@ -116,15 +118,14 @@ pub async fn cancel(
     State(state): State<AppState>,
     session: Session,
     page: Page,
-    Path(id): Path<String>,
+    IdPath(id): IdPath<ShowtimeId>,
     Form(form): Form<CancelForm>,
 ) -> AppResult<Response> {
-    let id: i64 = id.parse().map_err(|_| AppError::NotFound)?;
     let show = showtimes::find_showtime(&state.db, id)
         .await?
         .ok_or(AppError::NotFound)?;
     let to_refund =
-        booking_admin::confirmed_bookings_of(&state.db, crate::domain::ids::ShowtimeId(id)).await?;
+        booking_admin::confirmed_bookings_of(&state.db, id).await?;
     let when = format_in_zone(show.starts_at, &show.timezone);
     if !confirmed(&form.confirm) {
         return render(ConfirmPage {

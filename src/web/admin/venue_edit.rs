@@ -5,7 +5,7 @@
 
 use askama::Template;
 use axum::Form;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use tower_sessions::Session;
@@ -13,15 +13,13 @@ use tower_sessions::Session;
 use super::{form_status, render, see_other};
 use crate::domain::catalogue::{self, City};
 use crate::domain::catalogue_edit::{self, EditError, TheatreFields};
+use crate::domain::ids::{CityId, TheatreId, UserId};
 use crate::error::{AppError, AppResult, FieldErrors};
 use crate::state::AppState;
 use crate::web::auth::StaffUser;
+use crate::web::extract::IdPath;
 use crate::web::page::{Level, Page, flash};
 use crate::web::pages::account::FormErrors;
-
-fn parse_id(raw: &str) -> AppResult<i64> {
-    raw.parse::<i64>().map_err(|_| AppError::NotFound)
-}
 
 // ---------------------------------------------------------------------------------------
 // Cities
@@ -46,7 +44,7 @@ struct CityPage {
 async fn city_page(
     state: &AppState,
     page: Page,
-    id: i64,
+    id: CityId,
     form: Option<CityForm>,
     errors: FieldErrors,
 ) -> AppResult<Response> {
@@ -71,9 +69,9 @@ pub async fn city(
     StaffUser(_): StaffUser,
     State(state): State<AppState>,
     page: Page,
-    Path(id): Path<String>,
+    IdPath(id): IdPath<CityId>,
 ) -> AppResult<Response> {
-    city_page(&state, page, parse_id(&id)?, None, FieldErrors::new()).await
+    city_page(&state, page, id, None, FieldErrors::new()).await
 }
 
 pub async fn update_city(
@@ -81,13 +79,12 @@ pub async fn update_city(
     State(state): State<AppState>,
     session: Session,
     page: Page,
-    Path(id): Path<String>,
+    IdPath(id): IdPath<CityId>,
     Form(form): Form<CityForm>,
 ) -> AppResult<Response> {
-    let id = parse_id(&id)?;
     let saved = catalogue_edit::update_city(
         &state.db,
-        me.id,
+        UserId(me.id),
         id,
         &form.name,
         &form.slug,
@@ -124,7 +121,7 @@ pub struct TheatreForm {
 #[template(path = "admin/theatre.html")]
 struct TheatrePage {
     page: Page,
-    id: i64,
+    id: TheatreId,
     title: String,
     cities: Vec<City>,
     form: TheatreForm,
@@ -134,7 +131,7 @@ struct TheatrePage {
 async fn theatre_page(
     state: &AppState,
     page: Page,
-    id: i64,
+    id: TheatreId,
     form: Option<TheatreForm>,
     errors: FieldErrors,
 ) -> AppResult<Response> {
@@ -163,9 +160,9 @@ pub async fn theatre(
     StaffUser(_): StaffUser,
     State(state): State<AppState>,
     page: Page,
-    Path(id): Path<String>,
+    IdPath(id): IdPath<TheatreId>,
 ) -> AppResult<Response> {
-    theatre_page(&state, page, parse_id(&id)?, None, FieldErrors::new()).await
+    theatre_page(&state, page, id, None, FieldErrors::new()).await
 }
 
 pub async fn update_theatre(
@@ -173,11 +170,10 @@ pub async fn update_theatre(
     State(state): State<AppState>,
     session: Session,
     page: Page,
-    Path(id): Path<String>,
+    IdPath(id): IdPath<TheatreId>,
     Form(form): Form<TheatreForm>,
 ) -> AppResult<Response> {
-    let id = parse_id(&id)?;
-    let Ok(city_id) = form.city_id.trim().parse::<i64>() else {
+    let Ok(city_id) = form.city_id.trim().parse::<CityId>() else {
         let errors = FieldErrors::from([("city_id".to_owned(), "Choose a city.".to_owned())]);
         return theatre_page(&state, page, id, Some(form), errors).await;
     };
@@ -187,7 +183,9 @@ pub async fn update_theatre(
         address: form.address.clone(),
         timezone: form.timezone.clone(),
     };
-    match catalogue_edit::update_theatre(&state.db, me.id, id, &fields, state.clock.now()).await {
+    match catalogue_edit::update_theatre(&state.db, UserId(me.id), id, &fields, state.clock.now())
+        .await
+    {
         Ok(()) => {
             flash(
                 &session,

@@ -12,6 +12,7 @@ use tower_sessions::Session;
 use super::{form_status, render, see_other};
 use crate::domain::audit::{self, NewEntry};
 use crate::domain::catalogue::{self, CatalogueError, City};
+use crate::domain::ids::{CityId, TheatreId};
 use crate::domain::venue_admin;
 use crate::error::{AppError, AppResult, FieldErrors};
 use crate::state::AppState;
@@ -40,7 +41,7 @@ pub struct VenueForm {
 struct VenuesPage {
     page: Page,
     cities: Vec<City>,
-    theatres: Vec<(i64, String)>,
+    theatres: Vec<(TheatreId, String)>,
     form: VenueForm,
     errors: FormErrors,
 }
@@ -115,6 +116,11 @@ pub async fn create_city(
     }
 }
 
+/// The theatre form's city is missing or unknown: the same answer either way.
+fn choose_a_city() -> FieldErrors {
+    FieldErrors::from([("theatre_city_id".to_owned(), "Choose a city.".to_owned())])
+}
+
 pub async fn create_theatre(
     StaffUser(me): StaffUser,
     State(state): State<AppState>,
@@ -122,10 +128,8 @@ pub async fn create_theatre(
     page: Page,
     Form(form): Form<VenueForm>,
 ) -> AppResult<Response> {
-    let Ok(city_id) = form.theatre_city_id.trim().parse::<i64>() else {
-        let errors =
-            FieldErrors::from([("theatre_city_id".to_owned(), "Choose a city.".to_owned())]);
-        return venues_page(&state, page, form, errors).await;
+    let Ok(city_id) = form.theatre_city_id.trim().parse::<CityId>() else {
+        return venues_page(&state, page, form, choose_a_city()).await;
     };
     let timezone = form.theatre_timezone.trim().to_owned();
     match catalogue::create_theatre(
@@ -164,11 +168,7 @@ pub async fn create_theatre(
         Err(CatalogueError::Invalid(errors)) => {
             venues_page(&state, page, form, prefixed("theatre", errors)).await
         }
-        Err(CatalogueError::UnknownCity) => {
-            let errors =
-                FieldErrors::from([("theatre_city_id".to_owned(), "Choose a city.".to_owned())]);
-            venues_page(&state, page, form, errors).await
-        }
+        Err(CatalogueError::UnknownCity) => venues_page(&state, page, form, choose_a_city()).await,
         Err(CatalogueError::Database(e)) => Err(e.into()),
         Err(CatalogueError::UnknownMovie) => Err(AppError::NotFound),
     }

@@ -63,7 +63,7 @@ pub async fn seats(
     IdPath(showtime_id): IdPath<ShowtimeId>,
     MaybeUser(user): MaybeUser,
 ) -> AppResult<Json<Value>> {
-    let showtime = showtimes::find_showtime(&state.db, showtime_id.0)
+    let showtime = showtimes::find_showtime(&state.db, showtime_id)
         .await?
         .ok_or(AppError::NotFound)?;
     let mine = match &user {

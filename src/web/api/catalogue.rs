@@ -5,16 +5,18 @@
 //! so a client learns about its mistake. `page` past the end returns the last page (the
 //! response says which page it is).
 
-use axum::extract::{Path, Query, State};
+use axum::extract::{Query, State};
 use axum::routing::get;
 use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 use time::format_description::well_known::Rfc3339;
 
-use crate::domain::catalogue::{self, City, MovieCard};
-use crate::domain::showtimes::{self, ShowtimeSummary};
+use crate::domain::catalogue::{self, Certificate, City, MovieCard};
+use crate::domain::ids::{MovieId, ScreenId, ShowtimeId, TheatreId};
+use crate::domain::showtimes::{self, Format, ShowtimeSummary};
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
+use crate::web::extract::IdPath;
 use crate::web::pages::movies::{MovieQuery, PAGE_SIZE};
 
 /// The largest `per_page` accepted.
@@ -37,13 +39,13 @@ pub async fn cities(State(state): State<AppState>) -> AppResult<Json<Vec<City>>>
 
 #[derive(Serialize)]
 pub struct MovieItem {
-    id: i64,
+    id: MovieId,
     slug: String,
     title: String,
     genres: Vec<String>,
     languages: Vec<String>,
     runtime_minutes: i64,
-    certificate: String,
+    certificate: Certificate,
     release_date: String,
     poster_url: String,
 }
@@ -112,25 +114,25 @@ pub async fn movies(
 
 #[derive(Serialize)]
 pub struct TheatreRef {
-    id: i64,
+    id: TheatreId,
     name: String,
     city: String,
 }
 
 #[derive(Serialize)]
 pub struct ScreenRef {
-    id: i64,
+    id: ScreenId,
     name: String,
 }
 
 #[derive(Serialize)]
 pub struct ShowtimeItem {
-    id: i64,
+    id: ShowtimeId,
     /// RFC 3339 in the theatre's local offset.
     starts_at: String,
     ends_at: String,
     language: String,
-    format: String,
+    format: Format,
     theatre: TheatreRef,
     screen: ScreenRef,
     available_seats: i64,
@@ -144,7 +146,7 @@ impl ShowtimeItem {
             starts_at: s.starts_at.format(&Rfc3339).unwrap_or_default(),
             ends_at: s.ends_at.format(&Rfc3339).unwrap_or_default(),
             language: s.language,
-            format: s.format.as_str().to_owned(),
+            format: s.format,
             theatre: TheatreRef {
                 id: s.theatre_id,
                 name: s.theatre_name,
@@ -178,10 +180,9 @@ pub struct MovieShowtimesQuery {
 /// `GET /api/v1/movies/{id}[?city=slug]`.
 pub async fn movie(
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    IdPath(id): IdPath<MovieId>,
     Query(query): Query<MovieShowtimesQuery>,
 ) -> AppResult<Json<MovieBody>> {
-    let id: i64 = id.parse().map_err(|_| AppError::NotFound)?;
     let movie = catalogue::find_movie(&state.db, id)
         .await?
         .ok_or(AppError::NotFound)?;

@@ -264,7 +264,7 @@ pub async fn tickets(
             CheckinError::Database(error) => AppError::Database(error),
             _ => AppError::NotFound,
         })?;
-    let tickets = checkin::tickets_of(&state.db, showtime.id).await?;
+    let tickets = checkin::tickets_of(&state.db, showtime.id.0).await?;
     Ok(Json(json!({
         "showtime": {
             "id": showtime.id,

@@ -158,7 +158,7 @@ async fn render(
     let now = state.clock.now();
     let viewer_booking = match &page.user {
         Some(user) => {
-            bookings::pending_for(&state.db, UserId(user.id), ShowtimeId(showtime.id)).await?
+            bookings::pending_for(&state.db, UserId(user.id), showtime.id).await?
         }
         None => None,
     };
@@ -192,7 +192,7 @@ pub async fn show(
     IdPath(showtime_id): IdPath<ShowtimeId>,
     page: Page,
 ) -> AppResult<Html<String>> {
-    let showtime = showtimes::find_showtime(&state.db, showtime_id.0)
+    let showtime = showtimes::find_showtime(&state.db, showtime_id)
         .await?
         .ok_or(AppError::NotFound)?;
     render(&state, page, showtime, &[], None).await
@@ -250,7 +250,7 @@ pub async fn hold(
         Err(HoldError::ShowtimeNotFound) => Err(AppError::NotFound),
         Err(HoldError::Database(error)) => Err(error.into()),
         Err(problem) => {
-            let showtime = showtimes::find_showtime(&state.db, showtime_id.0)
+            let showtime = showtimes::find_showtime(&state.db, showtime_id)
                 .await?
                 .ok_or(AppError::NotFound)?;
             let taken = problem.taken_seats();

@@ -145,16 +145,16 @@ pub async fn seed_small_showtime(app: &TestApp) -> ShowtimeFixture {
     .await
     .expect("load seats");
     ShowtimeFixture {
-        city_id: city.id,
+        city_id: city.id.0,
         city_slug,
-        theatre_id,
-        screen_id: screen.id,
-        movie_id: movie.id,
+        theatre_id: theatre_id.0,
+        screen_id: screen.id.0,
+        movie_id: movie.id.0,
         movie_slug: movie.slug,
-        showtime_id,
+        showtime_id: showtime_id.0,
         starts_at,
-        classic_category_id: classic,
-        prime_category_id: prime,
+        classic_category_id: classic.0,
+        prime_category_id: prime.0,
         seat_ids: seats.iter().map(|(id, _)| *id).collect(),
         seat_labels: seats.into_iter().map(|(_, label)| label).collect(),
     }
