@@ -193,7 +193,7 @@ pub async fn queue_resend(
     audit::record(
         &mut tx,
         &NewEntry::new(
-            Some(actor_id),
+            Some(crate::domain::ids::UserId(i64::from(actor_id))),
             "booking.resend_confirmation",
             "booking",
             &booking.public_id,
@@ -206,7 +206,7 @@ pub async fn queue_resend(
     )
     .await?;
     tx.commit().await?;
-    Ok(id)
+    Ok(id.into())
 }
 
 /// A showtime as staff list it, with how many confirmed bookings it has.

@@ -482,7 +482,13 @@ async fn record(
 ) -> Result<(), sqlx::Error> {
     audit::record(
         conn,
-        &NewEntry::new(Some(actor_user_id), action, target_type, id, summary),
+        &NewEntry::new(
+            Some(crate::domain::ids::UserId(i64::from(actor_user_id))),
+            action,
+            target_type,
+            id,
+            summary,
+        ),
         unix(now),
     )
     .await?;

@@ -256,7 +256,7 @@ pub async fn settle(
     tracing::info!(booking_id = booking.id, payment_id = %payment.id, "booking confirmed");
     Ok(Settlement::Confirmed {
         booking_id: booking.id,
-        email,
+        email: email.map(Into::into),
     })
 }
 
@@ -349,7 +349,7 @@ async fn refund_in(
     Ok(Settlement::Refunding {
         booking_id,
         refund_id,
-        email,
+        email: email.map(Into::into),
     })
 }
 
@@ -449,7 +449,11 @@ pub async fn refund_booking(
     };
     let mut tx = db.begin_write().await?;
     if matches!(policy, RefundPolicy::Customer { .. })
-        && crate::domain::checkin::is_admitted_in(&mut tx, booking.id).await?
+        && crate::domain::checkin::is_admitted_in(
+            &mut tx,
+            crate::domain::ids::BookingId(i64::from(booking.id)),
+        )
+        .await?
     {
         return Err(RefundError::Admitted);
     }
@@ -482,7 +486,7 @@ pub async fn refund_booking(
         None
     };
     tx.commit().await?;
-    Ok((refund_id, email))
+    Ok((refund_id, email.map(Into::into)))
 }
 
 /// A refund waiting to be sent to the provider.

@@ -580,7 +580,7 @@ pub async fn update_screen(
     audit::record(
         &mut tx,
         &NewEntry::new(
-            actor_user_id,
+            actor_user_id.map(|id| crate::domain::ids::UserId(i64::from(id))),
             "screen.update",
             "screen",
             id,

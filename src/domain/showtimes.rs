@@ -461,7 +461,13 @@ pub async fn update_showtime(
     ]);
     audit::record(
         &mut tx,
-        &NewEntry::new(actor_user_id, "showtime.update", "showtime", id, &summary),
+        &NewEntry::new(
+            actor_user_id.map(|id| crate::domain::ids::UserId(i64::from(id))),
+            "showtime.update",
+            "showtime",
+            id,
+            &summary,
+        ),
         unix(now),
     )
     .await?;

@@ -7,7 +7,8 @@ use time::OffsetDateTime;
 use url::Url;
 
 use crate::domain::bookings::Booking;
-use crate::domain::outbox::{Attachment, NewEmail};
+use crate::domain::ids::{BookingId, UserId};
+use crate::domain::outbox::{Attachment, EmailKind, NewEmail};
 use crate::domain::pricing::format_rupees;
 use crate::domain::showtimes;
 use crate::domain::tickets;
@@ -92,10 +93,10 @@ pub fn confirmation(
         ),
         text: ConfirmedText { t: &facts }.render().unwrap_or_default(),
         html: ConfirmedHtml { t: &facts }.render().unwrap_or_default(),
-        kind: "booking_confirmed".into(),
+        kind: EmailKind::BookingConfirmed,
         dedupe_key: Some(format!("booking-confirmed:{}", booking.id)),
-        user_id: Some(booking.user_id),
-        booking_id: Some(booking.id),
+        user_id: Some(UserId(i64::from(booking.user_id))),
+        booking_id: Some(BookingId(i64::from(booking.id))),
         attachments: vec![
             Attachment {
                 filename: format!("ticket-{}.png", booking.code),
@@ -127,10 +128,10 @@ pub fn refund_notice(booking: &Booking, amount_paise: i64, base_url: &Url) -> Ne
         html: RefundedHtml { t: &facts, refund }
             .render()
             .unwrap_or_default(),
-        kind: "booking_refunded".into(),
+        kind: EmailKind::BookingRefunded,
         dedupe_key: Some(format!("booking-refunded:{}", booking.id)),
-        user_id: Some(booking.user_id),
-        booking_id: Some(booking.id),
+        user_id: Some(UserId(i64::from(booking.user_id))),
+        booking_id: Some(BookingId(i64::from(booking.id))),
         attachments: Vec::new(),
     }
 }

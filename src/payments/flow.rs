@@ -222,13 +222,21 @@ pub async fn follow_up(state: &AppState, outcome: &Settlement) {
     match outcome {
         Settlement::Confirmed {
             email: Some(id), ..
-        } => state.mailer.deliver(*id).await,
+        } => {
+            state
+                .mailer
+                .deliver(crate::domain::ids::OutboxId(i64::from(*id)))
+                .await
+        }
         Settlement::Refunding {
             refund_id, email, ..
         } => {
             send_refund(state, *refund_id).await;
             if let Some(id) = email {
-                state.mailer.deliver(*id).await;
+                state
+                    .mailer
+                    .deliver(crate::domain::ids::OutboxId(i64::from(*id)))
+                    .await;
             }
         }
         _ => {}
@@ -251,7 +259,10 @@ pub async fn refund(
         .await?;
     send_refund(state, refund_id).await;
     if let Some(id) = email {
-        state.mailer.deliver(id).await;
+        state
+            .mailer
+            .deliver(crate::domain::ids::OutboxId(i64::from(id)))
+            .await;
     }
     Ok(())
 }

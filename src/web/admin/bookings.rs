@@ -249,31 +249,35 @@ async fn detail_page(
         .into_iter()
         .map(RefundView::from)
         .collect();
-    let emails = email_log::for_booking(&state.db, b.id)
+    let emails = email_log::for_booking(&state.db, crate::domain::ids::BookingId(i64::from(b.id)))
         .await?
         .into_iter()
         .map(EmailRow::from)
         .collect();
-    let incidents = incidents::for_booking(&state.db, b.id)
-        .await?
-        .into_iter()
-        .map(IncidentRow::from)
-        .collect();
+    let incidents =
+        incidents::for_booking(&state.db, crate::domain::ids::BookingId(i64::from(b.id)))
+            .await?
+            .into_iter()
+            .map(IncidentRow::from)
+            .collect();
     let filter = Filter {
         target_type: "booking".into(),
         target_id: b.public_id.clone(),
         ..Filter::default()
     };
     let audit = super::audit::rows(audit::list(&state.db, &filter, 50, 0).await?);
-    let admitted = crate::domain::checkin::live_admission(&state.db, b.id)
-        .await?
-        .map(|a| {
-            format!(
-                "{} by {}",
-                format_in_zone(a.admitted_at, &b.timezone),
-                a.by_name
-            )
-        });
+    let admitted = crate::domain::checkin::live_admission(
+        &state.db,
+        crate::domain::ids::BookingId(i64::from(b.id)),
+    )
+    .await?
+    .map(|a| {
+        format!(
+            "{} by {}",
+            format_in_zone(a.admitted_at, &b.timezone),
+            a.by_name
+        )
+    });
     render(BookingPage {
         page,
         admitted,
@@ -419,9 +423,14 @@ pub async fn resend(
         b.id,
         random_token(16)
     ));
-    match booking_admin::queue_resend(&state.db, me.id, &b, &email, crate::db::unix(now)).await {
+    match booking_admin::queue_resend(&state.db, me.id.into(), &b, &email, crate::db::unix(now))
+        .await
+    {
         Ok(id) => {
-            state.mailer.deliver(id).await;
+            state
+                .mailer
+                .deliver(crate::domain::ids::OutboxId(i64::from(id)))
+                .await;
             flash(
                 &session,
                 Level::Success,

@@ -111,9 +111,15 @@ pub async fn update(
     if !errors.is_empty() {
         return super::movies::movie_page(&state, page, id, Some(form), errors).await;
     }
-    match catalogue_edit::update_movie(&state.db, me.id, id, &movie, state.clock.now()).await {
+    match catalogue_edit::update_movie(&state.db, me.id.into(), id, &movie, state.clock.now()).await
+    {
         Ok(()) => {
-            flash(&session, Level::Success, format!("{} is saved.", movie.title)).await;
+            flash(
+                &session,
+                Level::Success,
+                format!("{} is saved.", movie.title),
+            )
+            .await;
             Ok(see_other(&format!("/admin/movies/{id}")))
         }
         Err(EditError::Invalid(errors)) => {

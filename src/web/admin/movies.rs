@@ -267,7 +267,7 @@ pub async fn set_active(
             cancel: back,
         });
     }
-    movie_admin::set_active(&state.db, me.id, id, on, state.clock.unix_now()).await?;
+    movie_admin::set_active(&state.db, me.id.into(), id, on, state.clock.unix_now()).await?;
     let text = if on {
         "is back in the catalogue"
     } else {

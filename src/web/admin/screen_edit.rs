@@ -106,7 +106,7 @@ pub async fn save(
             &name,
             &categories,
             &form.layout,
-            Some(me.id),
+            Some(me.id.into()),
             state.clock.now(),
         )
         .await

@@ -146,7 +146,9 @@ pub async fn save(
         return rerender(template, errors, StatusCode::UNPROCESSABLE_ENTITY);
     };
     let id = template.show.id;
-    match showtimes::update_showtime(&state.db, id, &new, Some(me.id), state.clock.now()).await {
+    match showtimes::update_showtime(&state.db, id, &new, Some(me.id.into()), state.clock.now())
+        .await
+    {
         Ok(summary) => {
             flash(
                 &session,

@@ -87,7 +87,7 @@ pub async fn update_city(
     let id = parse_id(&id)?;
     let saved = catalogue_edit::update_city(
         &state.db,
-        me.id,
+        me.id.into(),
         id,
         &form.name,
         &form.slug,
@@ -187,7 +187,9 @@ pub async fn update_theatre(
         address: form.address.clone(),
         timezone: form.timezone.clone(),
     };
-    match catalogue_edit::update_theatre(&state.db, me.id, id, &fields, state.clock.now()).await {
+    match catalogue_edit::update_theatre(&state.db, me.id.into(), id, &fields, state.clock.now())
+        .await
+    {
         Ok(()) => {
             flash(
                 &session,

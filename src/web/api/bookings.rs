@@ -60,7 +60,7 @@ pub async fn seats(
         .await?
         .ok_or(AppError::NotFound)?;
     let mine = match &user {
-        Some(user) => bookings::pending_for(&state.db, user.id, showtime.id).await?,
+        Some(user) => bookings::pending_for(&state.db, user.id.into(), showtime.id).await?,
         None => None,
     };
     let seats = bookings::seat_map(&state.db, &showtime, state.clock.now(), mine).await?;
@@ -107,7 +107,7 @@ pub async fn hold(
         &state.db,
         &state.config.booking,
         state.clock.now(),
-        user.0.id,
+        user.0.id.into(),
         showtime_id,
         &request.seat_ids,
     )
@@ -121,7 +121,7 @@ pub async fn hold(
 
 /// `GET /api/v1/bookings`.
 pub async fn list(State(state): State<AppState>, user: CurrentUser) -> AppResult<Json<Value>> {
-    let all = bookings::list_for_user(&state.db, user.0.id, state.clock.now()).await?;
+    let all = bookings::list_for_user(&state.db, user.0.id.into(), state.clock.now()).await?;
     let mut items = Vec::with_capacity(all.len());
     for booking in &all {
         // The signing key is read once and then comes from memory.
@@ -153,12 +153,17 @@ pub async fn cancel(
     };
     match booking.status {
         Status::Pending
-            if bookings::cancel_pending(&state.db, booking.id, user.0.id, state.clock.now())
-                .await? => {}
+            if bookings::cancel_pending(
+                &state.db,
+                booking.id,
+                user.0.id.into(),
+                state.clock.now(),
+            )
+            .await? => {}
         Status::Confirmed => {
             let policy = RefundPolicy::Customer {
                 cutoff_hours: state.config.booking.cancellation_cutoff_hours,
-                by_user: user.0.id,
+                by_user: user.0.id.into(),
             };
             match flow::refund(&state, &booking, policy, "cancelled by the moviegoer").await {
                 Ok(()) => {}

@@ -130,7 +130,7 @@ pub async fn list(
     page: Page,
 ) -> AppResult<Html<String>> {
     let now = state.clock.now();
-    let all = bookings::list_for_user(&state.db, user.0.id, now).await?;
+    let all = bookings::list_for_user(&state.db, user.0.id.into(), now).await?;
     let (upcoming, past): (Vec<_>, Vec<_>) = all
         .iter()
         .map(|b| BookingView::new(b, now))
@@ -169,9 +169,12 @@ pub async fn detail(
     let booking = user.booking(&state, &public_id).await?;
     let now = state.clock.now();
     let pending = booking.hold_is_live(now);
-    let admitted = checkin::live_admission(&state.db, booking.id)
-        .await?
-        .map(|a| showtimes::format_in_zone(a.admitted_at, &booking.timezone));
+    let admitted = checkin::live_admission(
+        &state.db,
+        crate::domain::ids::BookingId(i64::from(booking.id)),
+    )
+    .await?
+    .map(|a| showtimes::format_in_zone(a.admitted_at, &booking.timezone));
     let refundable = admitted.is_none()
         && booking.status == Status::Confirmed
         && now
@@ -249,7 +252,7 @@ pub async fn cancel(
     let now = state.clock.now();
     match booking.status {
         Status::Pending
-            if bookings::cancel_pending(&state.db, booking.id, user.0.id, now).await? =>
+            if bookings::cancel_pending(&state.db, booking.id, user.0.id.into(), now).await? =>
         {
             flash(
                 &session,
@@ -261,7 +264,7 @@ pub async fn cancel(
         Status::Confirmed => {
             let policy = RefundPolicy::Customer {
                 cutoff_hours: state.config.booking.cancellation_cutoff_hours,
-                by_user: user.0.id,
+                by_user: user.0.id.into(),
             };
             match flow::refund(&state, &booking, policy, "cancelled by the moviegoer").await {
                 Ok(()) => {

@@ -155,7 +155,7 @@ async fn render(
 ) -> AppResult<Html<String>> {
     let now = state.clock.now();
     let viewer_booking = match &page.user {
-        Some(user) => bookings::pending_for(&state.db, user.id, showtime.id).await?,
+        Some(user) => bookings::pending_for(&state.db, user.id.into(), showtime.id).await?,
         None => None,
     };
     let seats = bookings::seat_map(&state.db, &showtime, now, viewer_booking).await?;
@@ -234,7 +234,7 @@ pub async fn hold(
         &state.db,
         &state.config.booking,
         now,
-        user.id,
+        user.id.into(),
         showtime_id,
         &seat_ids,
     )
