@@ -193,7 +193,7 @@ pub async fn queue_resend(
     audit::record(
         &mut tx,
         &NewEntry::new(
-            Some(crate::domain::ids::UserId(i64::from(actor_id))),
+            Some(crate::domain::ids::UserId(actor_id)),
             "booking.resend_confirmation",
             "booking",
             &booking.public_id,

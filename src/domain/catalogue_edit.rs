@@ -483,7 +483,7 @@ async fn record(
     audit::record(
         conn,
         &NewEntry::new(
-            Some(crate::domain::ids::UserId(i64::from(actor_user_id))),
+            Some(crate::domain::ids::UserId(actor_user_id)),
             action,
             target_type,
             id,

@@ -110,7 +110,7 @@ pub struct ShowtimeBrief {
 impl From<&ShowtimeDetail> for ShowtimeBrief {
     fn from(s: &ShowtimeDetail) -> Self {
         Self {
-            id: ShowtimeId(i64::from(s.id)),
+            id: ShowtimeId(s.id),
             starts_at: s.starts_at,
             screen: s.screen_name.clone(),
             timezone: s.timezone.clone(),
@@ -139,8 +139,8 @@ pub struct AdmittedBooking {
 impl From<&Booking> for AdmittedBooking {
     fn from(b: &Booking) -> Self {
         Self {
-            row_id: BookingId(i64::from(b.id)),
-            showtime_id: ShowtimeId(i64::from(b.showtime_id)),
+            row_id: BookingId(b.id),
+            showtime_id: ShowtimeId(b.showtime_id),
             id: b.public_id.clone(),
             code: b.code.clone(),
             movie_title: b.movie_title.clone(),
@@ -205,7 +205,7 @@ async fn resolve(
                 .await?
                 .ok_or(CheckinError::InvalidTicket)?;
             let seats: Vec<&str> = booking.seats.iter().map(|s| s.label.as_str()).collect();
-            if ShowtimeId(i64::from(booking.showtime_id)) != claims.s || seats != claims.seats {
+            if ShowtimeId(booking.showtime_id) != claims.s || seats != claims.seats {
                 return Err(CheckinError::InvalidTicket);
             }
             Ok(booking)
@@ -256,7 +256,7 @@ pub async fn door_showtime(
 ) -> Result<ShowtimeDetail, CheckinError> {
     showtimes::find_showtime(db, showtime_id.into())
         .await?
-        .filter(|s| scanner.serves(TheatreId(i64::from(s.theatre_id))))
+        .filter(|s| scanner.serves(TheatreId(s.theatre_id)))
         .ok_or(CheckinError::UnknownShowtime)
 }
 
@@ -323,7 +323,7 @@ async fn admit(
         // A foyer door admits to the ticket's own showtime when it is at this theatre and
         // starts within the hour (or is running); anything else is the wrong showtime.
         (None, Selection::NextHour { theatre_id })
-            if TheatreId(i64::from(ticket_showtime.theatre_id)) == theatre_id
+            if TheatreId(ticket_showtime.theatre_id) == theatre_id
                 && ticket_showtime.starts_at <= at + NEXT_HOUR
                 && ticket_showtime.ends_at >= at =>
         {
@@ -368,7 +368,7 @@ async fn record(
             booking: AdmittedBooking::from(booking),
         });
     }
-    let existing = live_admission(db, BookingId(i64::from(booking.id)))
+    let existing = live_admission(db, BookingId(booking.id))
         .await?
         // Undone between our insert and this read: the next scan admits.
         .ok_or(CheckinError::Database(sqlx::Error::RowNotFound))?;

@@ -87,7 +87,7 @@ pub async fn set_active(
     audit::record(
         &mut tx,
         &NewEntry::new(
-            Some(crate::domain::ids::UserId(i64::from(actor_id))),
+            Some(crate::domain::ids::UserId(actor_id)),
             if on {
                 "movie.activate"
             } else {

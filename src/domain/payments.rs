@@ -451,7 +451,7 @@ pub async fn refund_booking(
     if matches!(policy, RefundPolicy::Customer { .. })
         && crate::domain::checkin::is_admitted_in(
             &mut tx,
-            crate::domain::ids::BookingId(i64::from(booking.id)),
+            crate::domain::ids::BookingId(booking.id),
         )
         .await?
     {

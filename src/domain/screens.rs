@@ -580,7 +580,7 @@ pub async fn update_screen(
     audit::record(
         &mut tx,
         &NewEntry::new(
-            actor_user_id.map(|id| crate::domain::ids::UserId(i64::from(id))),
+            actor_user_id.map(crate::domain::ids::UserId),
             "screen.update",
             "screen",
             id,

@@ -221,7 +221,7 @@ pub fn claims_for(booking: &Booking) -> Option<TicketClaims> {
     }
     Some(TicketClaims {
         b: booking.public_id.clone(),
-        s: ShowtimeId(i64::from(booking.showtime_id)),
+        s: ShowtimeId(booking.showtime_id),
         seats: booking.seats.iter().map(|s| s.label.clone()).collect(),
         iat: booking.confirmed_at?.unix_timestamp(),
     })

@@ -95,8 +95,8 @@ pub fn confirmation(
         html: ConfirmedHtml { t: &facts }.render().unwrap_or_default(),
         kind: EmailKind::BookingConfirmed,
         dedupe_key: Some(format!("booking-confirmed:{}", booking.id)),
-        user_id: Some(UserId(i64::from(booking.user_id))),
-        booking_id: Some(BookingId(i64::from(booking.id))),
+        user_id: Some(UserId(booking.user_id)),
+        booking_id: Some(BookingId(booking.id)),
         attachments: vec![
             Attachment {
                 filename: format!("ticket-{}.png", booking.code),
@@ -130,8 +130,8 @@ pub fn refund_notice(booking: &Booking, amount_paise: i64, base_url: &Url) -> Ne
             .unwrap_or_default(),
         kind: EmailKind::BookingRefunded,
         dedupe_key: Some(format!("booking-refunded:{}", booking.id)),
-        user_id: Some(UserId(i64::from(booking.user_id))),
-        booking_id: Some(BookingId(i64::from(booking.id))),
+        user_id: Some(UserId(booking.user_id)),
+        booking_id: Some(BookingId(booking.id)),
         attachments: Vec::new(),
     }
 }

@@ -225,7 +225,7 @@ pub async fn follow_up(state: &AppState, outcome: &Settlement) {
         } => {
             state
                 .mailer
-                .deliver(crate::domain::ids::OutboxId(i64::from(*id)))
+                .deliver(crate::domain::ids::OutboxId(*id))
                 .await
         }
         Settlement::Refunding {
@@ -235,7 +235,7 @@ pub async fn follow_up(state: &AppState, outcome: &Settlement) {
             if let Some(id) = email {
                 state
                     .mailer
-                    .deliver(crate::domain::ids::OutboxId(i64::from(*id)))
+                    .deliver(crate::domain::ids::OutboxId(*id))
                     .await;
             }
         }
@@ -259,10 +259,7 @@ pub async fn refund(
         .await?;
     send_refund(state, refund_id).await;
     if let Some(id) = email {
-        state
-            .mailer
-            .deliver(crate::domain::ids::OutboxId(i64::from(id)))
-            .await;
+        state.mailer.deliver(crate::domain::ids::OutboxId(id)).await;
     }
     Ok(())
 }

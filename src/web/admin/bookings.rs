@@ -249,35 +249,32 @@ async fn detail_page(
         .into_iter()
         .map(RefundView::from)
         .collect();
-    let emails = email_log::for_booking(&state.db, crate::domain::ids::BookingId(i64::from(b.id)))
+    let emails = email_log::for_booking(&state.db, crate::domain::ids::BookingId(b.id))
         .await?
         .into_iter()
         .map(EmailRow::from)
         .collect();
-    let incidents =
-        incidents::for_booking(&state.db, crate::domain::ids::BookingId(i64::from(b.id)))
-            .await?
-            .into_iter()
-            .map(IncidentRow::from)
-            .collect();
+    let incidents = incidents::for_booking(&state.db, crate::domain::ids::BookingId(b.id))
+        .await?
+        .into_iter()
+        .map(IncidentRow::from)
+        .collect();
     let filter = Filter {
         target_type: "booking".into(),
         target_id: b.public_id.clone(),
         ..Filter::default()
     };
     let audit = super::audit::rows(audit::list(&state.db, &filter, 50, 0).await?);
-    let admitted = crate::domain::checkin::live_admission(
-        &state.db,
-        crate::domain::ids::BookingId(i64::from(b.id)),
-    )
-    .await?
-    .map(|a| {
-        format!(
-            "{} by {}",
-            format_in_zone(a.admitted_at, &b.timezone),
-            a.by_name
-        )
-    });
+    let admitted =
+        crate::domain::checkin::live_admission(&state.db, crate::domain::ids::BookingId(b.id))
+            .await?
+            .map(|a| {
+                format!(
+                    "{} by {}",
+                    format_in_zone(a.admitted_at, &b.timezone),
+                    a.by_name
+                )
+            });
     render(BookingPage {
         page,
         admitted,
@@ -427,10 +424,7 @@ pub async fn resend(
         .await
     {
         Ok(id) => {
-            state
-                .mailer
-                .deliver(crate::domain::ids::OutboxId(i64::from(id)))
-                .await;
+            state.mailer.deliver(crate::domain::ids::OutboxId(id)).await;
             flash(
                 &session,
                 Level::Success,

@@ -214,10 +214,7 @@ async fn door_page(
                 admitted,
                 sold,
             };
-            (
-                Some(TheatreId(i64::from(showtime.theatre_id))),
-                Some(current),
-            )
+            (Some(TheatreId(showtime.theatre_id)), Some(current))
         }
         DoorChoice::Theatre(id) | DoorChoice::NextHour(id) => (Some(id), None),
         DoorChoice::Nothing => (None, None),

@@ -169,12 +169,9 @@ pub async fn detail(
     let booking = user.booking(&state, &public_id).await?;
     let now = state.clock.now();
     let pending = booking.hold_is_live(now);
-    let admitted = checkin::live_admission(
-        &state.db,
-        crate::domain::ids::BookingId(i64::from(booking.id)),
-    )
-    .await?
-    .map(|a| showtimes::format_in_zone(a.admitted_at, &booking.timezone));
+    let admitted = checkin::live_admission(&state.db, crate::domain::ids::BookingId(booking.id))
+        .await?
+        .map(|a| showtimes::format_in_zone(a.admitted_at, &booking.timezone));
     let refundable = admitted.is_none()
         && booking.status == Status::Confirmed
         && now
