@@ -2,7 +2,7 @@
 //! same transaction as the change it reports, so a message can never be lost between a
 //! commit and a crash, and is sent at most once per `dedupe_key`.
 //!
-//! Sending is the mailer's job (`crate::email::Mailer`); this module holds the SQL of the
+//! Sending is the mailer's job (the `Mailer` in `src/email`); this module holds the SQL of the
 //! message's life: enqueue, claim (a lease, so two processes never send the same row),
 //! mark sent, record a failure with exponential backoff, and give up after `MAX_ATTEMPTS`.
 
