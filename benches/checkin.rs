@@ -50,7 +50,7 @@ async fn main() {
     let owner = users::create_user(
         db,
         NewUser {
-            email: "audience@example.com".into(),
+            email: users::Email::parse("audience@example.com").expect("email"),
             name: "Audience".into(),
             password: "correct horse battery staple".into(),
             role: Role::Customer,
@@ -118,7 +118,7 @@ async fn main() {
         users::create_user(
             db,
             NewUser {
-                email: email.clone(),
+                email: users::Email::parse(&email).expect("email"),
                 name: format!("Door {i}"),
                 password: password.into(),
                 role: Role::Usher,

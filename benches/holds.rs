@@ -45,7 +45,7 @@ async fn main() {
         let email = format!("bench{i}@example.com");
         let password = "correct horse battery staple";
         let new = moviebooking::domain::users::NewUser {
-            email: email.clone(),
+            email: moviebooking::domain::users::Email::parse(&email).expect("email"),
             name: format!("Bench {i}"),
             password: password.into(),
             role: moviebooking::domain::roles::Role::Customer,

@@ -132,7 +132,7 @@ async fn create_customers(db: &Db, count: usize) -> Vec<String> {
     for i in 0..count {
         let email = format!("load{i}@example.com");
         let new = moviebooking::domain::users::NewUser {
-            email: email.clone(),
+            email: moviebooking::domain::users::Email::parse(&email).expect("email"),
             name: format!("Load Customer {i}"),
             password: PASSWORD.into(),
             role: moviebooking::domain::roles::Role::Customer,

@@ -234,10 +234,12 @@ async fn create_staff(
     use moviebooking::domain::user_admin::{self, Promotion};
     use moviebooking::domain::users::{self, CreateUserError, NewUser};
 
+    let email = users::Email::parse(email)
+        .map_err(|error| Failure(format!("cannot create the account: email: {error}")))?;
     let db = open_db(&config).await?;
     ensure_schema(&config, &db).await?;
     let now = Clock::system().unix_now();
-    match user_admin::promote_to_staff(&db, email, role, now).await? {
+    match user_admin::promote_to_staff(&db, &email, role, now).await? {
         Promotion::AlreadyStaff(user) => {
             println!(
                 "{} is already a staff member ({}); nothing changed",
@@ -263,7 +265,7 @@ async fn create_staff(
     }
     let password = read_password(password_stdin)?;
     let new = NewUser {
-        email: email.to_owned(),
+        email,
         name: name.to_owned(),
         password,
         role,
@@ -394,7 +396,7 @@ async fn send_test_email_command(config: Config, to: &str) -> Result<(), Failure
             "<p>This is a test message from moviebooking at {}.</p>",
             config.base_url
         ),
-        kind: "test".into(),
+        kind: moviebooking::domain::outbox::EmailKind::Test,
         dedupe_key: None,
         user_id: None,
         booking_id: None,
@@ -407,13 +409,16 @@ async fn send_test_email_command(config: Config, to: &str) -> Result<(), Failure
     drop(conn);
     mailer.deliver(id).await;
     match moviebooking::domain::outbox::status_of(&db, id).await? {
-        Some((status, _)) if status == "sent" => {
+        Some(standing) if standing.status == moviebooking::domain::outbox::OutboxStatus::Sent => {
             println!("sent a test email to {to} (outbox message {id})");
             Ok(())
         }
-        Some((status, error)) => Err(Failure(format!(
-            "the test email to {to} was not sent (outbox message {id} is {status}): {}",
-            error.unwrap_or_else(|| "no error recorded".into())
+        Some(standing) => Err(Failure(format!(
+            "the test email to {to} was not sent (outbox message {id} is {}): {}",
+            standing.status,
+            standing
+                .last_error
+                .unwrap_or_else(|| "no error recorded".into())
         ))),
         None => Err(Failure("the test email disappeared from the outbox".into())),
     }

@@ -6,19 +6,22 @@
 //! instead), an unknown email and a wrong password fail identically and take as long, and
 //! the reset form always says "check your inbox".
 //!
-//! Flows that send mail return the outbox ids of their messages; the caller delivers them
-//! (`Mailer::deliver`) once the change is committed. Nothing here knows about HTTP.
+//! Flows that send mail decide what to say (an `AccountMail`: who, which link, how long it
+//! works) and have it written by an `AccountMailWriter` (`src/email` writes the words), so
+//! the message is queued in the same transaction as the change. They return the outbox ids
+//! of their messages; the caller delivers them (`Mailer::deliver`) once the change is
+//! committed. Nothing here knows about HTTP.
 
-use crate::config::Config;
 use crate::db::Db;
 use crate::db::session_store;
+use crate::domain::ids::{OutboxId, UserId};
+use crate::domain::outbox::NewEmail;
 use crate::domain::passwords::{self, HashError};
 use crate::domain::roles::Role;
 use crate::domain::tokens::{hash_token, random_token};
-use crate::domain::users::{self, User};
+use crate::domain::users::{self, Email, NewAccount, User};
 use crate::domain::validation::FieldErrors;
 use crate::domain::{mail_quota, outbox};
-use crate::email::messages::{self, Recipient};
 
 /// How long an email verification link works.
 pub const VERIFY_TOKEN_HOURS: i64 = 48;
@@ -32,10 +35,64 @@ pub const LOCKOUT_SECONDS: i64 = 15 * 60;
 /// How long login attempts are kept (they only matter for the lockout).
 pub const ATTEMPTS_KEPT_SECONDS: i64 = 24 * 3600;
 
-const PURPOSE_VERIFY: &str = "verify_email";
-const PURPOSE_RESET: &str = "password_reset";
+/// What a row of `user_tokens` is for, as stored in its `purpose`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, strum::IntoStaticStr)]
+#[strum(serialize_all = "snake_case")]
+enum Purpose {
+    VerifyEmail,
+    PasswordReset,
+}
+
+impl Purpose {
+    fn as_str(self) -> &'static str {
+        self.into()
+    }
+}
+
 /// Random characters in a token: 43 * 6 = 258 bits.
 const TOKEN_LEN: usize = 43;
+
+/// Who an account email is for.
+#[derive(Debug, Clone, Copy)]
+pub struct Recipient<'a> {
+    pub user_id: UserId,
+    pub name: &'a str,
+    pub email: &'a str,
+}
+
+impl<'a> From<&'a User> for Recipient<'a> {
+    fn from(user: &'a User) -> Self {
+        Self {
+            user_id: user.id,
+            name: &user.name,
+            email: &user.email,
+        }
+    }
+}
+
+/// An account email this module decided to send, with the facts it carries.
+#[derive(Debug, Clone, Copy)]
+pub enum AccountMail<'a> {
+    /// "Confirm your email address", with a single-use link valid for `hours`.
+    VerifyEmail {
+        to: Recipient<'a>,
+        token: &'a str,
+        hours: i64,
+    },
+    /// "Reset your password", with a single-use link valid for `minutes`.
+    PasswordReset {
+        to: Recipient<'a>,
+        token: &'a str,
+        minutes: i64,
+    },
+    /// Someone tried to register the owner's address again.
+    DuplicateRegistration { to: Recipient<'a> },
+}
+
+/// Writes the words of an account email (implemented in `src/email`).
+pub trait AccountMailWriter: Sync {
+    fn write(&self, mail: AccountMail<'_>) -> Result<NewEmail, askama::Error>;
+}
 
 /// Why an account action did not happen.
 #[derive(Debug, thiserror::Error)]
@@ -67,18 +124,13 @@ fn invalid(field: &str, message: impl Into<String>) -> AccountError {
     AccountError::Invalid(FieldErrors::from([(field.to_owned(), message.into())]))
 }
 
-/// What someone fills in to create an account.
-#[derive(Debug, Clone, Default)]
-pub struct Registration {
-    pub name: String,
-    pub email: String,
-    pub password: String,
-}
+/// What someone fills in to create an account, checked (`NewAccount::parse`).
+pub type Registration = NewAccount;
 
 async fn insert_token(
     conn: &mut sqlx::AnyConnection,
-    user_id: i64,
-    purpose: &str,
+    user_id: UserId,
+    purpose: Purpose,
     lifetime_seconds: i64,
     now: i64,
 ) -> Result<String, sqlx::Error> {
@@ -88,7 +140,7 @@ async fn insert_token(
          VALUES ($1, $2, $3, $4, $5)",
     )
     .bind(user_id)
-    .bind(purpose)
+    .bind(purpose.as_str())
     .bind(hash_token(&token))
     .bind(now + lifetime_seconds)
     .bind(now)
@@ -101,16 +153,16 @@ async fn insert_token(
 async fn consume_token(
     conn: &mut sqlx::AnyConnection,
     token: &str,
-    purpose: &str,
+    purpose: Purpose,
     now: i64,
-) -> Result<Option<i64>, sqlx::Error> {
+) -> Result<Option<UserId>, sqlx::Error> {
     sqlx::query_scalar(
         "UPDATE user_tokens SET used_at = $3 \
          WHERE token_hash = $1 AND purpose = $2 AND used_at IS NULL AND expires_at > $3 \
          RETURNING user_id",
     )
     .bind(hash_token(token))
-    .bind(purpose)
+    .bind(purpose.as_str())
     .bind(now)
     .fetch_optional(conn)
     .await
@@ -121,22 +173,17 @@ async fn consume_token(
 /// Returns the outbox ids to deliver.
 pub async fn register(
     db: &Db,
-    config: &Config,
+    mails: &dyn AccountMailWriter,
     registration: Registration,
     now: i64,
-) -> Result<Vec<i64>, AccountError> {
-    let errors = users::validate_new_user(
-        &registration.name,
-        &registration.email,
-        &registration.password,
-    );
-    if !errors.is_empty() {
-        return Err(AccountError::Invalid(errors));
-    }
-    let email = users::normalize_email(&registration.email);
-    let name = users::normalize_name(&registration.name);
+) -> Result<Vec<OutboxId>, AccountError> {
+    let NewAccount {
+        name,
+        email,
+        password,
+    } = registration;
     // Hashed in both cases, so that a taken address does not answer faster.
-    let hash = passwords::hash(registration.password).await?;
+    let hash = passwords::hash(password).await?;
 
     let mut tx = db.begin_write().await?;
     let message = match users::insert(&mut tx, &email, &name, &hash, Role::Customer, None, now)
@@ -144,28 +191,29 @@ pub async fn register(
     {
         Some(user_id) => {
             let lifetime = VERIFY_TOKEN_HOURS * 3600;
-            let token = insert_token(&mut tx, user_id, PURPOSE_VERIFY, lifetime, now).await?;
+            let token = insert_token(&mut tx, user_id, Purpose::VerifyEmail, lifetime, now).await?;
             let to = Recipient {
                 user_id,
                 name: &name,
-                email: &email,
+                email: email.as_str(),
             };
-            messages::verify_email(config, to, &token, VERIFY_TOKEN_HOURS)?
+            mails.write(AccountMail::VerifyEmail {
+                to,
+                token: &token,
+                hours: VERIFY_TOKEN_HOURS,
+            })?
         }
         None => {
             let owner = users::find_by_email(&mut tx, &email)
                 .await?
                 .ok_or(sqlx::Error::RowNotFound)?;
             tracing::info!(email = %email, "registration attempt for an existing account; notifying its owner");
-            let to = Recipient {
-                user_id: owner.id,
-                name: &owner.name,
-                email: &owner.email,
-            };
-            messages::duplicate_registration(config, to)?
+            mails.write(AccountMail::DuplicateRegistration {
+                to: Recipient::from(&owner),
+            })?
         }
     };
-    let id = enqueue_within_quota(&mut tx, &email, &message, now).await?;
+    let id = enqueue_within_quota(&mut tx, email.as_str(), &message, now).await?;
     tx.commit().await?;
     Ok(id.into_iter().collect())
 }
@@ -175,9 +223,9 @@ pub async fn register(
 async fn enqueue_within_quota(
     conn: &mut sqlx::AnyConnection,
     address: &str,
-    message: &outbox::NewEmail,
+    message: &NewEmail,
     now: i64,
-) -> Result<Option<i64>, sqlx::Error> {
+) -> Result<Option<OutboxId>, sqlx::Error> {
     if !mail_quota::take(conn, address, now).await? {
         tracing::warn!(kind = %message.kind, "account email not sent: its recipient had {} this hour already", mail_quota::PER_HOUR);
         return Ok(None);
@@ -197,7 +245,7 @@ pub enum Verification {
 /// Verifies the email address a link was sent to.
 pub async fn verify_email(db: &Db, token: &str, now: i64) -> Result<Verification, AccountError> {
     let mut tx = db.begin_write().await?;
-    if let Some(user_id) = consume_token(&mut tx, token, PURPOSE_VERIFY, now).await? {
+    if let Some(user_id) = consume_token(&mut tx, token, Purpose::VerifyEmail, now).await? {
         users::mark_verified(&mut tx, user_id, now).await?;
         let email: String = sqlx::query_scalar("SELECT email FROM users WHERE id = $1")
             .bind(user_id)
@@ -211,7 +259,7 @@ pub async fn verify_email(db: &Db, token: &str, now: i64) -> Result<Verification
          WHERE t.token_hash = $1 AND t.purpose = $2 AND t.used_at IS NOT NULL",
     )
     .bind(hash_token(token))
-    .bind(PURPOSE_VERIFY)
+    .bind(Purpose::VerifyEmail.as_str())
     .fetch_optional(&mut *tx)
     .await?;
     tx.rollback().await?;
@@ -225,10 +273,10 @@ pub async fn verify_email(db: &Db, token: &str, now: i64) -> Result<Verification
 /// does nothing. The caller answers the same either way.
 pub async fn resend_verification(
     db: &Db,
-    config: &Config,
-    email: &str,
+    mails: &dyn AccountMailWriter,
+    email: &Email,
     now: i64,
-) -> Result<Vec<i64>, AccountError> {
+) -> Result<Vec<OutboxId>, AccountError> {
     let mut tx = db.begin_write().await?;
     let Some(user) = users::find_by_email(&mut tx, email).await? else {
         return Ok(Vec::new());
@@ -237,13 +285,12 @@ pub async fn resend_verification(
         return Ok(Vec::new());
     }
     let lifetime = VERIFY_TOKEN_HOURS * 3600;
-    let token = insert_token(&mut tx, user.id, PURPOSE_VERIFY, lifetime, now).await?;
-    let to = Recipient {
-        user_id: user.id,
-        name: &user.name,
-        email: &user.email,
-    };
-    let message = messages::verify_email(config, to, &token, VERIFY_TOKEN_HOURS)?;
+    let token = insert_token(&mut tx, user.id, Purpose::VerifyEmail, lifetime, now).await?;
+    let message = mails.write(AccountMail::VerifyEmail {
+        to: Recipient::from(&user),
+        token: &token,
+        hours: VERIFY_TOKEN_HOURS,
+    })?;
     let id = enqueue_within_quota(&mut tx, &user.email, &message, now).await?;
     tx.commit().await?;
     Ok(id.into_iter().collect())
@@ -331,7 +378,7 @@ pub async fn login(
         users::with_password_hash(db, &email).await?
     };
     let (user, hash) = match candidate {
-        Some((user, hash)) => (Some(user), Some(hash)),
+        Some(found) => (Some(found.user), Some(found.password_hash)),
         None => (None, None),
     };
     let matches = passwords::verify(password.to_owned(), hash).await;
@@ -358,16 +405,12 @@ pub async fn login(
 /// caller answers the same either way. Returns the outbox ids to deliver.
 pub async fn request_password_reset(
     db: &Db,
-    config: &Config,
-    email: &str,
+    mails: &dyn AccountMailWriter,
+    email: &Email,
     now: i64,
-) -> Result<Vec<i64>, AccountError> {
-    let email = users::normalize_email(email);
-    if let Some(error) = users::email_error(&email) {
-        return Err(invalid("email", error));
-    }
+) -> Result<Vec<OutboxId>, AccountError> {
     let mut tx = db.begin_write().await?;
-    let Some(user) = users::find_by_email(&mut tx, &email).await? else {
+    let Some(user) = users::find_by_email(&mut tx, email).await? else {
         tracing::info!(email = %email, "password reset asked for an unknown email");
         return Ok(Vec::new());
     };
@@ -375,13 +418,12 @@ pub async fn request_password_reset(
         return Ok(Vec::new());
     }
     let lifetime = RESET_TOKEN_MINUTES * 60;
-    let token = insert_token(&mut tx, user.id, PURPOSE_RESET, lifetime, now).await?;
-    let to = Recipient {
-        user_id: user.id,
-        name: &user.name,
-        email: &user.email,
-    };
-    let message = messages::password_reset(config, to, &token, RESET_TOKEN_MINUTES)?;
+    let token = insert_token(&mut tx, user.id, Purpose::PasswordReset, lifetime, now).await?;
+    let message = mails.write(AccountMail::PasswordReset {
+        to: Recipient::from(&user),
+        token: &token,
+        minutes: RESET_TOKEN_MINUTES,
+    })?;
     let id = enqueue_within_quota(&mut tx, &user.email, &message, now).await?;
     tx.commit().await?;
     Ok(id.into_iter().collect())
@@ -394,7 +436,7 @@ pub async fn reset_token_is_valid(db: &Db, token: &str, now: i64) -> Result<bool
          AND used_at IS NULL AND expires_at > $3",
     )
     .bind(hash_token(token))
-    .bind(PURPOSE_RESET)
+    .bind(Purpose::PasswordReset.as_str())
     .bind(now)
     .fetch_optional(db.reader())
     .await?;
@@ -419,7 +461,7 @@ pub async fn reset_password(
     let hash = passwords::hash(new_password.to_owned()).await?;
     let mut tx = db.begin_write().await?;
     // Conditional: of two racing uses of one link, only one gets here.
-    let Some(user_id) = consume_token(&mut tx, token, PURPOSE_RESET, now).await? else {
+    let Some(user_id) = consume_token(&mut tx, token, Purpose::PasswordReset, now).await? else {
         return Err(AccountError::InvalidToken);
     };
     users::set_password_hash(&mut tx, user_id, &hash, now).await?;
@@ -428,18 +470,18 @@ pub async fn reset_password(
         "UPDATE user_tokens SET used_at = $3 WHERE user_id = $1 AND purpose = $2 AND used_at IS NULL",
     )
     .bind(user_id)
-    .bind(PURPOSE_RESET)
+    .bind(Purpose::PasswordReset.as_str())
     .bind(now)
     .execute(&mut *tx)
     .await?;
-    session_store::delete_user_sessions(&mut tx, user_id, None).await?;
+    session_store::delete_user_sessions(&mut tx, user_id.into(), None).await?;
     let email: String = sqlx::query_scalar("SELECT email FROM users WHERE id = $1")
         .bind(user_id)
         .fetch_one(&mut *tx)
         .await?;
     record_attempt(&mut tx, &email, "password-reset", true, now).await?;
     tx.commit().await?;
-    tracing::info!(user_id, "password reset; all sessions ended");
+    tracing::info!(user_id = user_id.0, "password reset; all sessions ended");
     Ok(email)
 }
 
@@ -454,7 +496,7 @@ pub struct PasswordChange {
 /// the user (all but `keep_session`, the one making the change).
 pub async fn change_password(
     db: &Db,
-    user_id: i64,
+    user_id: UserId,
     change: PasswordChange,
     keep_session: Option<&str>,
     now: i64,
@@ -474,7 +516,10 @@ pub async fn change_password(
     }
     let stored = users::password_hash_of(db, user_id).await?;
     if !passwords::verify(change.current_password, stored).await {
-        tracing::warn!(user_id, "password change refused: wrong current password");
+        tracing::warn!(
+            user_id = user_id.0,
+            "password change refused: wrong current password"
+        );
         return Err(invalid(
             "current_password",
             "That is not your current password.",
@@ -483,9 +528,13 @@ pub async fn change_password(
     let hash = passwords::hash(change.new_password).await?;
     let mut tx = db.begin_write().await?;
     users::set_password_hash(&mut tx, user_id, &hash, now).await?;
-    let ended = session_store::delete_user_sessions(&mut tx, user_id, keep_session).await?;
+    let ended = session_store::delete_user_sessions(&mut tx, user_id.into(), keep_session).await?;
     tx.commit().await?;
-    tracing::info!(user_id, other_sessions_ended = ended, "password changed");
+    tracing::info!(
+        user_id = user_id.0,
+        other_sessions_ended = ended,
+        "password changed"
+    );
     Ok(())
 }
 

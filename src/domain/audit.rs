@@ -4,16 +4,18 @@
 //! change is ours to run (so a rolled-back change leaves no entry); changes made by another
 //! module's own transaction (a refund) are recorded right after it commits.
 
-use sqlx::{AnyConnection, AssertSqlSafe, Row};
+use sqlx::{AnyConnection, AssertSqlSafe};
 use time::OffsetDateTime;
 
-use crate::db::{Db, escape_like, from_unix};
+use crate::db::decode::UnixSeconds;
+use crate::db::{Db, escape_like};
+use crate::domain::ids::{AuditEntryId, UserId};
 
 /// An action to record. `summary` says what changed, e.g. `is_active: yes -> no`.
 #[derive(Debug, Clone)]
 pub struct NewEntry {
     /// The staff member acting; `None` for the command line.
-    pub actor_user_id: Option<i64>,
+    pub actor_user_id: Option<UserId>,
     /// A dotted verb such as `booking.refund` or `user.deactivate`.
     pub action: String,
     pub target_type: String,
@@ -23,7 +25,7 @@ pub struct NewEntry {
 
 impl NewEntry {
     pub fn new(
-        actor_user_id: Option<i64>,
+        actor_user_id: Option<UserId>,
         action: &str,
         target_type: &str,
         target_id: impl ToString,
@@ -40,15 +42,16 @@ impl NewEntry {
 }
 
 /// A recorded action, with the actor's email when the actor still exists.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, sqlx::FromRow)]
 pub struct Entry {
-    pub id: i64,
-    pub actor_user_id: Option<i64>,
+    pub id: AuditEntryId,
+    pub actor_user_id: Option<UserId>,
     pub actor_email: Option<String>,
     pub action: String,
     pub target_type: String,
     pub target_id: String,
     pub summary: String,
+    #[sqlx(try_from = "UnixSeconds")]
     pub created_at: OffsetDateTime,
 }
 
@@ -71,7 +74,7 @@ pub async fn record(
     conn: &mut AnyConnection,
     entry: &NewEntry,
     now: i64,
-) -> Result<i64, sqlx::Error> {
+) -> Result<AuditEntryId, sqlx::Error> {
     sqlx::query_scalar(
         "INSERT INTO audit_log (actor_user_id, action, target_type, target_id, summary, created_at) \
          VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
@@ -87,7 +90,7 @@ pub async fn record(
 }
 
 /// Records `entry` on its own, for changes whose transaction belongs to another module.
-pub async fn record_now(db: &Db, entry: &NewEntry, now: i64) -> Result<i64, sqlx::Error> {
+pub async fn record_now(db: &Db, entry: &NewEntry, now: i64) -> Result<AuditEntryId, sqlx::Error> {
     let mut conn = db.writer().acquire().await?;
     record(&mut conn, entry, now).await
 }
@@ -99,7 +102,7 @@ pub struct Filter {
     pub action: String,
     pub target_type: String,
     pub target_id: String,
-    pub actor_user_id: Option<i64>,
+    pub actor_user_id: Option<UserId>,
 }
 
 /// Entries matching `filter`, newest first; one query (with the actor's email joined).
@@ -140,7 +143,7 @@ pub async fn list(
          LEFT JOIN users u ON u.id = a.actor_user_id {where_clause} \
          ORDER BY a.created_at DESC, a.id DESC LIMIT ${limit_at} OFFSET ${offset_at}"
     );
-    let mut query = sqlx::query(AssertSqlSafe(sql));
+    let mut query = sqlx::query_as::<_, Entry>(AssertSqlSafe(sql));
     if !filter.action.is_empty() {
         query = query.bind(format!("{}%", escape_like(&filter.action)));
     }
@@ -153,25 +156,7 @@ pub async fn list(
     if let Some(actor) = filter.actor_user_id {
         query = query.bind(actor);
     }
-    let rows = query
-        .bind(limit)
-        .bind(offset)
-        .fetch_all(db.reader())
-        .await?;
-    rows.iter()
-        .map(|r| {
-            Ok(Entry {
-                id: r.try_get("id")?,
-                actor_user_id: r.try_get("actor_user_id")?,
-                actor_email: r.try_get("actor_email")?,
-                action: r.try_get("action")?,
-                target_type: r.try_get("target_type")?,
-                target_id: r.try_get("target_id")?,
-                summary: r.try_get("summary")?,
-                created_at: from_unix(r.try_get("created_at")?),
-            })
-        })
-        .collect()
+    query.bind(limit).bind(offset).fetch_all(db.reader()).await
 }
 
 #[cfg(test)]

@@ -204,7 +204,7 @@ pub async fn queue_resend(
     audit::record(
         &mut tx,
         &NewEntry::new(
-            Some(actor_id.0),
+            Some(actor_id),
             "booking.resend_confirmation",
             "booking",
             &booking.public_id,
@@ -217,7 +217,7 @@ pub async fn queue_resend(
     )
     .await?;
     tx.commit().await?;
-    Ok(OutboxId(id))
+    Ok(id)
 }
 
 /// A showtime as staff list it, with how many confirmed bookings it has.

@@ -477,7 +477,7 @@ async fn record(
 ) -> Result<(), sqlx::Error> {
     audit::record(
         conn,
-        &NewEntry::new(Some(actor_user_id.into()), action, target_type, id, summary),
+        &NewEntry::new(Some(actor_user_id), action, target_type, id, summary),
         unix(now),
     )
     .await?;

@@ -18,9 +18,11 @@ use serde::Serialize;
 use time::OffsetDateTime;
 
 use crate::config::CheckinRules;
+use crate::db::decode::{MaybeUnixSeconds, UnixSeconds};
 use crate::db::{Db, from_unix, unix};
 use crate::domain::audit::{self, NewEntry};
 use crate::domain::bookings::{self, Booking, Status};
+use crate::domain::ids::{AdmissionId, BookingId, DeviceId, ShowtimeId, TheatreId, UserId};
 use crate::domain::roles::Role;
 use crate::domain::showtimes::{self, ShowtimeDetail};
 use crate::domain::ticket_token::{self, TicketClaims};
@@ -29,13 +31,13 @@ use crate::domain::ticket_token::{self, TicketClaims};
 #[derive(Debug, Clone)]
 pub enum Scanner {
     Staff {
-        user_id: i64,
+        user_id: UserId,
         name: String,
         role: Role,
     },
     Device {
-        device_id: i64,
-        theatre_id: i64,
+        device_id: DeviceId,
+        theatre_id: TheatreId,
         name: String,
     },
 }
@@ -49,7 +51,7 @@ impl Scanner {
     }
 
     /// Whether this scanner may work the doors of `theatre_id` (a device only its own).
-    pub fn serves(&self, theatre_id: i64) -> bool {
+    pub fn serves(&self, theatre_id: TheatreId) -> bool {
         match self {
             Scanner::Staff { .. } => true,
             Scanner::Device {
@@ -58,14 +60,14 @@ impl Scanner {
         }
     }
 
-    fn user_id(&self) -> Option<i64> {
+    fn user_id(&self) -> Option<UserId> {
         match self {
             Scanner::Staff { user_id, .. } => Some(*user_id),
             Scanner::Device { .. } => None,
         }
     }
 
-    fn device_id(&self) -> Option<i64> {
+    fn device_id(&self) -> Option<DeviceId> {
         match self {
             Scanner::Device { device_id, .. } => Some(*device_id),
             Scanner::Staff { .. } => None,
@@ -77,10 +79,10 @@ impl Scanner {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Selection {
     /// One showtime.
-    Showtime(i64),
+    Showtime(ShowtimeId),
     /// Whatever starts at this theatre within the next hour (or has started and not ended):
     /// a foyer door that serves several screens.
-    NextHour { theatre_id: i64 },
+    NextHour { theatre_id: TheatreId },
 }
 
 /// What the door was shown.
@@ -95,7 +97,7 @@ pub enum Presented {
 /// The showtime facts a door needs to tell people where to go.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
 pub struct ShowtimeBrief {
-    pub id: i64,
+    pub id: ShowtimeId,
     #[serde(with = "time::serde::rfc3339")]
     pub starts_at: OffsetDateTime,
     pub screen: String,
@@ -108,7 +110,7 @@ pub struct ShowtimeBrief {
 impl From<&ShowtimeDetail> for ShowtimeBrief {
     fn from(s: &ShowtimeDetail) -> Self {
         Self {
-            id: s.id.0,
+            id: s.id,
             starts_at: s.starts_at,
             screen: s.screen_name.clone(),
             timezone: s.timezone.clone(),
@@ -122,9 +124,9 @@ impl From<&ShowtimeDetail> for ShowtimeBrief {
 pub struct AdmittedBooking {
     /// The booking's row and showtime, for recording a synced scan (not shown to doors).
     #[serde(skip)]
-    pub row_id: i64,
+    pub row_id: BookingId,
     #[serde(skip)]
-    pub showtime_id: i64,
+    pub showtime_id: ShowtimeId,
     pub id: String,
     pub code: String,
     pub movie_title: String,
@@ -137,8 +139,8 @@ pub struct AdmittedBooking {
 impl From<&Booking> for AdmittedBooking {
     fn from(b: &Booking) -> Self {
         Self {
-            row_id: b.id.0,
-            showtime_id: b.showtime_id.0,
+            row_id: b.id,
+            showtime_id: b.showtime_id,
             id: b.public_id.to_string(),
             code: b.code.to_string(),
             movie_title: b.movie_title.clone(),
@@ -153,12 +155,12 @@ impl From<&Booking> for AdmittedBooking {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Scan {
     Admitted {
-        admission_id: i64,
+        admission_id: AdmissionId,
         admitted_at: OffsetDateTime,
         booking: AdmittedBooking,
     },
     AlreadyAdmitted {
-        admission_id: i64,
+        admission_id: AdmissionId,
         admitted_at: OffsetDateTime,
         admitted_by: String,
         booking: AdmittedBooking,
@@ -205,7 +207,7 @@ async fn resolve(
                 .await?
                 .ok_or(CheckinError::InvalidTicket)?;
             let seats: Vec<&str> = booking.seats.iter().map(|s| s.label.as_str()).collect();
-            if booking.showtime_id.0 != claims.s || seats != claims.seats {
+            if booking.showtime_id != claims.s || seats != claims.seats {
                 return Err(CheckinError::InvalidTicket);
             }
             Ok(booking)
@@ -255,11 +257,11 @@ pub fn check(
 pub async fn door_showtime(
     db: &Db,
     scanner: &Scanner,
-    showtime_id: i64,
+    showtime_id: ShowtimeId,
 ) -> Result<ShowtimeDetail, CheckinError> {
-    showtimes::find_showtime(db, crate::domain::ids::ShowtimeId(showtime_id))
+    showtimes::find_showtime(db, showtime_id)
         .await?
-        .filter(|s| scanner.serves(s.theatre_id.0))
+        .filter(|s| scanner.serves(s.theatre_id))
         .ok_or(CheckinError::UnknownShowtime)
 }
 
@@ -326,7 +328,7 @@ async fn admit(
         // A foyer door admits to the ticket's own showtime when it is at this theatre and
         // starts within the hour (or is running); anything else is the wrong showtime.
         (None, Selection::NextHour { theatre_id })
-            if ticket_showtime.theatre_id.0 == theatre_id
+            if ticket_showtime.theatre_id == theatre_id
                 && ticket_showtime.starts_at <= at + NEXT_HOUR
                 && ticket_showtime.ends_at >= at =>
         {
@@ -350,7 +352,7 @@ async fn record(
     at: OffsetDateTime,
     now: OffsetDateTime,
 ) -> Result<Scan, CheckinError> {
-    let inserted: Option<i64> = sqlx::query_scalar(
+    let inserted: Option<AdmissionId> = sqlx::query_scalar(
         "INSERT INTO admissions (booking_id, showtime_id, admitted_at, recorded_at, by_user_id, \
          by_device_id, by_name) VALUES ($1, $2, $3, $4, $5, $6, $7) \
          ON CONFLICT DO NOTHING RETURNING id",
@@ -371,7 +373,7 @@ async fn record(
             booking: AdmittedBooking::from(booking),
         });
     }
-    let existing = live_admission(db, booking.id.0)
+    let existing = live_admission(db, booking.id)
         .await?
         // Undone between our insert and this read: the next scan admits.
         .ok_or(CheckinError::Database(sqlx::Error::RowNotFound))?;
@@ -384,9 +386,10 @@ async fn record(
 }
 
 /// A booking's admission that has not been undone.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct LiveAdmission {
-    pub id: i64,
+    pub id: AdmissionId,
+    #[sqlx(try_from = "UnixSeconds")]
     pub admitted_at: OffsetDateTime,
     pub by_name: String,
 }
@@ -394,19 +397,14 @@ pub struct LiveAdmission {
 /// The live admission of a booking, if it was admitted.
 pub async fn live_admission(
     db: &Db,
-    booking_id: i64,
+    booking_id: BookingId,
 ) -> Result<Option<LiveAdmission>, sqlx::Error> {
-    let row: Option<(i64, i64, String)> = sqlx::query_as(
+    sqlx::query_as(
         "SELECT id, admitted_at, by_name FROM admissions WHERE booking_id = $1 AND undone_at IS NULL",
     )
     .bind(booking_id)
     .fetch_optional(db.writer())
-    .await?;
-    Ok(row.map(|(id, at, by_name)| LiveAdmission {
-        id,
-        admitted_at: from_unix(at),
-        by_name,
-    }))
+    .await
 }
 
 /// Why an undo was refused.
@@ -429,17 +427,16 @@ pub async fn undo(
     db: &Db,
     rules: &CheckinRules,
     scanner: &Scanner,
-    admission_id: i64,
+    admission_id: AdmissionId,
     now: OffsetDateTime,
 ) -> Result<(), UndoOutcome> {
-    let row: Option<(Option<i64>, Option<i64>, i64, i64)> = sqlx::query_as(
-        "SELECT by_user_id, by_device_id, booking_id, recorded_at FROM admissions WHERE id = $1",
-    )
-    .bind(admission_id)
-    .fetch_optional(db.reader())
-    .await
-    .map_err(UndoOutcome::Database)?;
-    let Some((by_user, by_device, booking_id, _)) = row else {
+    let row: Option<(Option<UserId>, Option<DeviceId>, BookingId)> =
+        sqlx::query_as("SELECT by_user_id, by_device_id, booking_id FROM admissions WHERE id = $1")
+            .bind(admission_id)
+            .fetch_optional(db.reader())
+            .await
+            .map_err(UndoOutcome::Database)?;
+    let Some((by_user, by_device, booking_id)) = row else {
         return Err(UndoOutcome::Refused(UndoError::NotFound));
     };
     let manager = matches!(scanner, Scanner::Staff { role, .. } if role.includes(Role::Manager));
@@ -507,8 +504,17 @@ pub struct TicketRow {
 
 /// Every ticket sold for a showtime (confirmed, refunded or cancelled after payment), with
 /// its admission; two queries whatever the size.
-pub async fn tickets_of(db: &Db, showtime_id: i64) -> Result<Vec<TicketRow>, sqlx::Error> {
-    let bookings: Vec<(i64, String, String, String, Option<i64>)> = sqlx::query_as(
+pub async fn tickets_of(db: &Db, showtime_id: ShowtimeId) -> Result<Vec<TicketRow>, sqlx::Error> {
+    #[derive(sqlx::FromRow)]
+    struct Sold {
+        id: BookingId,
+        public_id: String,
+        code: String,
+        status: String,
+        #[sqlx(try_from = "MaybeUnixSeconds")]
+        admitted_at: Option<OffsetDateTime>,
+    }
+    let bookings: Vec<Sold> = sqlx::query_as(
         "SELECT b.id, b.public_id, b.code, b.status, a.admitted_at FROM bookings b \
          LEFT JOIN admissions a ON a.booking_id = b.id AND a.undone_at IS NULL \
          WHERE b.showtime_id = $1 AND b.status IN ('confirmed', 'refunded') ORDER BY b.id",
@@ -516,7 +522,7 @@ pub async fn tickets_of(db: &Db, showtime_id: i64) -> Result<Vec<TicketRow>, sql
     .bind(showtime_id)
     .fetch_all(db.reader())
     .await?;
-    let seats: Vec<(i64, String)> = sqlx::query_as(
+    let seats: Vec<(BookingId, String)> = sqlx::query_as(
         "SELECT bs.booking_id, bs.label FROM booking_seats bs \
          JOIN bookings b ON b.id = bs.booking_id \
          WHERE b.showtime_id = $1 AND b.status IN ('confirmed', 'refunded') \
@@ -527,7 +533,14 @@ pub async fn tickets_of(db: &Db, showtime_id: i64) -> Result<Vec<TicketRow>, sql
     .await?;
     bookings
         .into_iter()
-        .map(|(id, public_id, code, status, admitted_at)| {
+        .map(|sold| {
+            let Sold {
+                id,
+                public_id,
+                code,
+                status,
+                admitted_at,
+            } = sold;
             Ok(TicketRow {
                 booking_id: public_id,
                 code,
@@ -539,14 +552,14 @@ pub async fn tickets_of(db: &Db, showtime_id: i64) -> Result<Vec<TicketRow>, sql
                 status: Status::parse(&status).ok_or_else(|| {
                     sqlx::Error::Decode(format!("unknown booking status {status:?}").into())
                 })?,
-                admitted_at: admitted_at.map(from_unix),
+                admitted_at,
             })
         })
         .collect()
 }
 
 /// How many of a showtime's confirmed bookings are admitted: (admitted, sold).
-pub async fn door_count(db: &Db, showtime_id: i64) -> Result<(i64, i64), sqlx::Error> {
+pub async fn door_count(db: &Db, showtime_id: ShowtimeId) -> Result<(i64, i64), sqlx::Error> {
     sqlx::query_as(
         "SELECT CAST(COUNT(a.id) AS BIGINT), CAST(COUNT(b.id) AS BIGINT) FROM bookings b \
          LEFT JOIN admissions a ON a.booking_id = b.id AND a.undone_at IS NULL \
@@ -561,9 +574,9 @@ pub async fn door_count(db: &Db, showtime_id: i64) -> Result<(i64, i64), sqlx::E
 /// transaction (a moviegoer's cancellation checks it where it changes the booking).
 pub async fn is_admitted_in(
     conn: &mut sqlx::AnyConnection,
-    booking_id: i64,
+    booking_id: BookingId,
 ) -> Result<bool, sqlx::Error> {
-    let admitted: Option<i64> =
+    let admitted: Option<AdmissionId> =
         sqlx::query_scalar("SELECT id FROM admissions WHERE booking_id = $1 AND undone_at IS NULL")
             .bind(booking_id)
             .fetch_optional(conn)
@@ -666,8 +679,8 @@ pub struct Conflict {
 }
 
 /// The conflicts of a showtime's door, newest first.
-pub async fn conflicts_of(db: &Db, showtime_id: i64) -> Result<Vec<Conflict>, sqlx::Error> {
-    type Row = (String, i64, String, Option<i64>, Option<String>, i64);
+pub async fn conflicts_of(db: &Db, showtime_id: ShowtimeId) -> Result<Vec<Conflict>, sqlx::Error> {
+    type Row = (String, i64, String, Option<i64>, Option<String>, BookingId);
     let rows: Vec<Row> = sqlx::query_as(
         "SELECT b.code, c.scanned_at, c.by_name, a.admitted_at, a.by_name, b.id \
          FROM checkin_scans c JOIN bookings b ON b.id = c.booking_id \
@@ -677,7 +690,7 @@ pub async fn conflicts_of(db: &Db, showtime_id: i64) -> Result<Vec<Conflict>, sq
     .bind(showtime_id)
     .fetch_all(db.reader())
     .await?;
-    let seats: Vec<(i64, String)> = sqlx::query_as(
+    let seats: Vec<(BookingId, String)> = sqlx::query_as(
         "SELECT bs.booking_id, bs.label FROM booking_seats bs JOIN checkin_scans c \
          ON c.booking_id = bs.booking_id WHERE c.showtime_id = $1 AND c.conflict = 1 \
          ORDER BY bs.seat_id",
@@ -709,12 +722,13 @@ pub async fn conflicts_of(db: &Db, showtime_id: i64) -> Result<Vec<Conflict>, sq
 }
 
 /// A showtime as the door's picker lists it, with its admitted / sold count.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, sqlx::FromRow)]
 pub struct DoorShowtime {
-    pub id: i64,
+    pub id: ShowtimeId,
     pub movie_title: String,
     pub screen: String,
     pub timezone: String,
+    #[sqlx(try_from = "UnixSeconds")]
     pub starts_at: OffsetDateTime,
     pub admitted: i64,
     pub sold: i64,
@@ -724,14 +738,13 @@ pub struct DoorShowtime {
 /// soonest first, with admitted / sold counts; one query.
 pub async fn door_showtimes(
     db: &Db,
-    theatre_id: i64,
+    theatre_id: TheatreId,
     now: OffsetDateTime,
     ahead: time::Duration,
 ) -> Result<Vec<DoorShowtime>, sqlx::Error> {
-    type Row = (i64, String, String, String, i64, i64, i64);
-    let rows: Vec<Row> = sqlx::query_as(
-        "SELECT st.id, m.title, sc.name, t.timezone, st.starts_at, \
-         CAST(COUNT(a.id) AS BIGINT), CAST(COUNT(b.id) AS BIGINT) \
+    sqlx::query_as(
+        "SELECT st.id, m.title AS movie_title, sc.name AS screen, t.timezone, st.starts_at, \
+         CAST(COUNT(a.id) AS BIGINT) AS admitted, CAST(COUNT(b.id) AS BIGINT) AS sold \
          FROM showtimes st JOIN screens sc ON sc.id = st.screen_id \
          JOIN theatres t ON t.id = sc.theatre_id JOIN movies m ON m.id = st.movie_id \
          LEFT JOIN bookings b ON b.showtime_id = st.id AND b.status = 'confirmed' \
@@ -743,19 +756,5 @@ pub async fn door_showtimes(
     .bind(unix(now))
     .bind(unix(now + ahead))
     .fetch_all(db.reader())
-    .await?;
-    Ok(rows
-        .into_iter()
-        .map(
-            |(id, movie_title, screen, timezone, starts, admitted, sold)| DoorShowtime {
-                id,
-                movie_title,
-                screen,
-                timezone,
-                starts_at: from_unix(starts),
-                admitted,
-                sold,
-            },
-        )
-        .collect())
+    .await
 }

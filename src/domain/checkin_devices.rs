@@ -7,8 +7,10 @@
 
 use time::OffsetDateTime;
 
+use crate::db::decode::{MaybeUnixSeconds, UnixSeconds};
 use crate::db::{Db, from_unix, unix};
 use crate::domain::audit::{self, NewEntry};
+use crate::domain::ids::{DeviceId, TheatreId, UserId};
 use crate::domain::tokens::{hash_token, is_token_shaped, random_token};
 
 /// The prefix of device tokens, so a leaked one is recognisable in logs and scanners.
@@ -19,15 +21,33 @@ const TOKEN_RANDOM: usize = 43;
 pub const NAME_MAX: usize = 60;
 
 /// A device as staff see it.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, sqlx::FromRow)]
 pub struct Device {
-    pub id: i64,
-    pub theatre_id: i64,
+    pub id: DeviceId,
+    pub theatre_id: TheatreId,
     pub theatre_name: String,
     pub name: String,
+    #[sqlx(try_from = "UnixSeconds")]
     pub created_at: OffsetDateTime,
+    #[sqlx(try_from = "MaybeUnixSeconds")]
     pub revoked_at: Option<OffsetDateTime>,
+    #[sqlx(try_from = "MaybeUnixSeconds")]
     pub last_seen_at: Option<OffsetDateTime>,
+}
+
+impl Device {
+    /// Whether the device still works (it has not been revoked).
+    pub fn is_live(&self) -> bool {
+        self.revoked_at.is_none()
+    }
+}
+
+/// A live device, as a bearer token identifies it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeviceLogin {
+    pub id: DeviceId,
+    pub theatre_id: TheatreId,
+    pub name: String,
 }
 
 /// Why a device was not created.
@@ -45,8 +65,8 @@ pub enum DeviceError {
 /// the token exists outside the device.
 pub async fn create(
     db: &Db,
-    actor_id: i64,
-    theatre_id: i64,
+    actor_id: UserId,
+    theatre_id: TheatreId,
     name: &str,
     now: i64,
 ) -> Result<(Device, String), DeviceError> {
@@ -63,7 +83,7 @@ pub async fn create(
     let Some(theatre_name) = theatre else {
         return Err(DeviceError::UnknownTheatre);
     };
-    let id: i64 = sqlx::query_scalar(
+    let id: DeviceId = sqlx::query_scalar(
         "INSERT INTO checkin_devices (theatre_id, name, token_hash, created_by_user_id, created_at) \
          VALUES ($1, $2, $3, $4, $5) RETURNING id",
     )
@@ -100,7 +120,12 @@ pub async fn create(
 }
 
 /// Revokes a device, audited. False when there is no such device or it was revoked already.
-pub async fn revoke(db: &Db, actor_id: i64, device_id: i64, now: i64) -> Result<bool, sqlx::Error> {
+pub async fn revoke(
+    db: &Db,
+    actor_id: UserId,
+    device_id: DeviceId,
+    now: i64,
+) -> Result<bool, sqlx::Error> {
     let mut tx = db.begin_write().await?;
     let name: Option<String> = sqlx::query_scalar(
         "UPDATE checkin_devices SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL \
@@ -123,21 +148,21 @@ pub async fn revoke(db: &Db, actor_id: i64, device_id: i64, now: i64) -> Result<
     Ok(true)
 }
 
-/// The live device a bearer token belongs to: (id, theatre, name). Revoked devices and
+/// The live device a bearer token belongs to. Revoked devices and
 /// tokens of any other shape are None. Notes when the device was last seen (at most once a
 /// minute, so scanning is not a write per request).
 pub async fn authenticate(
     db: &Db,
     token: &str,
     now: OffsetDateTime,
-) -> Result<Option<(i64, i64, String)>, sqlx::Error> {
+) -> Result<Option<DeviceLogin>, sqlx::Error> {
     let Some(random) = token.strip_prefix(TOKEN_PREFIX) else {
         return Ok(None);
     };
     if !is_token_shaped(random, TOKEN_RANDOM) {
         return Ok(None);
     }
-    let found: Option<(i64, i64, String, Option<i64>)> = sqlx::query_as(
+    let found: Option<(DeviceId, TheatreId, String, Option<i64>)> = sqlx::query_as(
         "SELECT id, theatre_id, name, last_seen_at FROM checkin_devices \
          WHERE token_hash = $1 AND revoked_at IS NULL",
     )
@@ -154,11 +179,15 @@ pub async fn authenticate(
             .execute(db.writer())
             .await?;
     }
-    Ok(Some((id, theatre_id, name)))
+    Ok(Some(DeviceLogin {
+        id,
+        theatre_id,
+        name,
+    }))
 }
 
 /// One device by id.
-pub async fn find(db: &Db, device_id: i64) -> Result<Option<Device>, sqlx::Error> {
+pub async fn find(db: &Db, device_id: DeviceId) -> Result<Option<Device>, sqlx::Error> {
     Ok(list_where(db, "WHERE d.id = $1", Some(device_id))
         .await?
         .pop())
@@ -172,31 +201,17 @@ pub async fn list(db: &Db) -> Result<Vec<Device>, sqlx::Error> {
 async fn list_where(
     db: &Db,
     condition: &'static str,
-    id: Option<i64>,
+    id: Option<DeviceId>,
 ) -> Result<Vec<Device>, sqlx::Error> {
-    type Row = (i64, i64, String, String, i64, Option<i64>, Option<i64>);
     let sql = format!(
-        "SELECT d.id, d.theatre_id, t.name, d.name, d.created_at, d.revoked_at, d.last_seen_at \
+        "SELECT d.id, d.theatre_id, t.name AS theatre_name, d.name, d.created_at, d.revoked_at, \
+         d.last_seen_at \
          FROM checkin_devices d JOIN theatres t ON t.id = d.theatre_id {condition} \
          ORDER BY (d.revoked_at IS NULL) DESC, d.created_at DESC, d.id DESC LIMIT 500"
     );
-    let mut query = sqlx::query_as::<_, Row>(sqlx::AssertSqlSafe(sql));
+    let mut query = sqlx::query_as::<_, Device>(sqlx::AssertSqlSafe(sql));
     if let Some(id) = id {
         query = query.bind(id);
     }
-    let rows = query.fetch_all(db.reader()).await?;
-    Ok(rows
-        .into_iter()
-        .map(
-            |(id, theatre_id, theatre_name, name, created, revoked, seen)| Device {
-                id,
-                theatre_id,
-                theatre_name,
-                name,
-                created_at: from_unix(created),
-                revoked_at: revoked.map(from_unix),
-                last_seen_at: seen.map(from_unix),
-            },
-        )
-        .collect())
+    query.fetch_all(db.reader()).await
 }

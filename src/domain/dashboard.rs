@@ -7,11 +7,12 @@
 //! theatre, so the database groups sales by zone and quarter hour, portably, and Rust places
 //! each quarter hour on its local date.
 
-use sqlx::Row;
 use time::{Date, OffsetDateTime};
 
+use crate::db::decode::UnixSeconds;
 use crate::db::{Db, from_unix, unix};
 use crate::domain::catalogue::DEFAULT_TIMEZONE;
+use crate::domain::ids::ShowtimeId;
 use crate::domain::showtimes::local_time;
 
 /// Confirmed bookings and their revenue over a period.
@@ -22,11 +23,14 @@ pub struct Sales {
 }
 
 /// How full one upcoming showtime is.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, sqlx::FromRow)]
 pub struct Occupancy {
-    pub showtime_id: i64,
+    #[sqlx(rename = "id")]
+    pub showtime_id: ShowtimeId,
+    #[sqlx(try_from = "UnixSeconds")]
     pub starts_at: OffsetDateTime,
     pub timezone: String,
+    #[sqlx(rename = "title")]
     pub movie_title: String,
     pub theatre_name: String,
     pub screen_name: String,
@@ -89,12 +93,14 @@ pub const SLOT_SECONDS: i64 = 900;
 const LOOKBACK_DAYS: i64 = CHART_DAYS + 2;
 
 /// Confirmed bookings of theatres in one zone, confirmed within one quarter hour.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct Slot {
     pub timezone: String,
     /// `confirmed_at / SLOT_SECONDS`.
     pub slot: i64,
+    #[sqlx(rename = "n")]
     pub bookings: i64,
+    #[sqlx(rename = "revenue")]
     pub revenue_paise: i64,
 }
 
@@ -152,7 +158,7 @@ pub fn chart_days(days: &[Sales], now: OffsetDateTime, timezone: &str) -> Vec<Da
 /// date that clock shows now. "This week" is the last seven such days, today included.
 pub async fn load(db: &Db, now: OffsetDateTime) -> Result<Dashboard, sqlx::Error> {
     // Integer division on both engines (confirmed_at is never negative, so it rounds down).
-    let rows = sqlx::query(
+    let slots: Vec<Slot> = sqlx::query_as(
         "SELECT t.timezone, b.confirmed_at / $1 AS slot, COUNT(*) AS n, \
          CAST(SUM(b.total_paise) AS BIGINT) AS revenue FROM bookings b \
          JOIN showtimes st ON st.id = b.showtime_id JOIN screens sc ON sc.id = st.screen_id \
@@ -163,17 +169,6 @@ pub async fn load(db: &Db, now: OffsetDateTime) -> Result<Dashboard, sqlx::Error
     .bind(unix(now - time::Duration::days(LOOKBACK_DAYS)))
     .fetch_all(db.reader())
     .await?;
-    let slots = rows
-        .iter()
-        .map(|r| {
-            Ok(Slot {
-                timezone: r.try_get("timezone")?,
-                slot: r.try_get("slot")?,
-                bookings: r.try_get("n")?,
-                revenue_paise: r.try_get("revenue")?,
-            })
-        })
-        .collect::<Result<Vec<_>, sqlx::Error>>()?;
     let days = fold_days(&slots, now);
     let today = days[0];
     let week = days.iter().take(7).fold(Sales::default(), |sum, d| Sales {
@@ -186,7 +181,7 @@ pub async fn load(db: &Db, now: OffsetDateTime) -> Result<Dashboard, sqlx::Error
             .await?;
     let (chart_timezone, mixed_timezones) = chart_zone(&zones);
 
-    let rows = sqlx::query(
+    let upcoming: Vec<Occupancy> = sqlx::query_as(
         "SELECT st.id, st.starts_at, t.timezone, m.title, t.name AS theatre_name, \
          sc.name AS screen_name, COALESCE(cap.n, 0) AS sellable, COALESCE(bk.n, 0) AS booked, \
          COALESCE(door.sold, 0) AS sold, COALESCE(door.admitted, 0) AS admitted \
@@ -207,23 +202,6 @@ pub async fn load(db: &Db, now: OffsetDateTime) -> Result<Dashboard, sqlx::Error
     .bind(UPCOMING_LIMIT)
     .fetch_all(db.reader())
     .await?;
-    let upcoming = rows
-        .iter()
-        .map(|r| {
-            Ok(Occupancy {
-                showtime_id: r.try_get("id")?,
-                starts_at: from_unix(r.try_get("starts_at")?),
-                timezone: r.try_get("timezone")?,
-                movie_title: r.try_get("title")?,
-                theatre_name: r.try_get("theatre_name")?,
-                screen_name: r.try_get("screen_name")?,
-                booked: r.try_get("booked")?,
-                sellable: r.try_get("sellable")?,
-                sold: r.try_get("sold")?,
-                admitted: r.try_get("admitted")?,
-            })
-        })
-        .collect::<Result<Vec<_>, sqlx::Error>>()?;
 
     let failed_emails: i64 =
         sqlx::query_scalar("SELECT COUNT(*) FROM email_outbox WHERE status = 'failed'")

@@ -1,74 +1,63 @@
 //! The email outbox as staff see it: every message with its status, attempts and last
 //! error, and "retry now" for one that failed or waits out its backoff.
 
-use sqlx::Row;
 use time::OffsetDateTime;
 
-use crate::db::{Db, from_unix};
+use crate::db::Db;
+use crate::db::decode::{MaybeUnixSeconds, UnixSeconds};
 use crate::domain::audit::{self, NewEntry};
+use crate::domain::ids::{BookingId, OutboxId, UserId};
+use crate::domain::outbox::{EmailKind, OutboxStatus};
 
 /// One outbox row, without its bodies.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, sqlx::FromRow)]
 pub struct LoggedEmail {
-    pub id: i64,
+    pub id: OutboxId,
     pub recipient: String,
     pub subject: String,
-    pub kind: String,
-    pub status: String,
+    #[sqlx(try_from = "String")]
+    pub kind: EmailKind,
+    #[sqlx(try_from = "String")]
+    pub status: OutboxStatus,
     pub attempts: i64,
     pub last_error: Option<String>,
-    pub booking_id: Option<i64>,
+    pub booking_id: Option<BookingId>,
+    #[sqlx(try_from = "UnixSeconds")]
     pub next_attempt_at: OffsetDateTime,
+    #[sqlx(try_from = "UnixSeconds")]
     pub created_at: OffsetDateTime,
+    #[sqlx(try_from = "MaybeUnixSeconds")]
     pub sent_at: Option<OffsetDateTime>,
 }
 
 const SELECT: &str = "SELECT id, recipient, subject, kind, status, attempts, last_error, \
      booking_id, next_attempt_at, created_at, sent_at FROM email_outbox";
 
-fn from_row(r: &sqlx::any::AnyRow) -> Result<LoggedEmail, sqlx::Error> {
-    Ok(LoggedEmail {
-        id: r.try_get("id")?,
-        recipient: r.try_get("recipient")?,
-        subject: r.try_get("subject")?,
-        kind: r.try_get("kind")?,
-        status: r.try_get("status")?,
-        attempts: r.try_get("attempts")?,
-        last_error: r.try_get("last_error")?,
-        booking_id: r.try_get("booking_id")?,
-        next_attempt_at: from_unix(r.try_get("next_attempt_at")?),
-        created_at: from_unix(r.try_get("created_at")?),
-        sent_at: r.try_get::<Option<i64>, _>("sent_at")?.map(from_unix),
-    })
-}
-
-/// Messages newest first, only those with `status` when it is not empty.
+/// Messages newest first, only those with `status` when there is one.
 pub async fn list(
     db: &Db,
-    status: &str,
+    status: Option<OutboxStatus>,
     limit: i64,
     offset: i64,
 ) -> Result<Vec<LoggedEmail>, sqlx::Error> {
     let sql = format!(
         "{SELECT} WHERE ($1 = '' OR status = $1) ORDER BY created_at DESC, id DESC LIMIT $2 OFFSET $3"
     );
-    let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
-        .bind(status)
+    sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        .bind(status.map_or("", OutboxStatus::as_str))
         .bind(limit)
         .bind(offset)
         .fetch_all(db.reader())
-        .await?;
-    rows.iter().map(from_row).collect()
+        .await
 }
 
 /// The messages about one booking, oldest first.
-pub async fn for_booking(db: &Db, booking_id: i64) -> Result<Vec<LoggedEmail>, sqlx::Error> {
+pub async fn for_booking(db: &Db, booking_id: BookingId) -> Result<Vec<LoggedEmail>, sqlx::Error> {
     let sql = format!("{SELECT} WHERE booking_id = $1 ORDER BY created_at, id");
-    let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+    sqlx::query_as(sqlx::AssertSqlSafe(sql))
         .bind(booking_id)
         .fetch_all(db.reader())
-        .await?;
-    rows.iter().map(from_row).collect()
+        .await
 }
 
 /// Why a message cannot be retried.
@@ -84,15 +73,26 @@ pub enum RetryError {
 
 /// Makes a queued or failed message due now (a failed one is queued again), with an audit
 /// entry in the same transaction. The caller then delivers it.
-pub async fn retry_now(db: &Db, actor_id: i64, id: i64, now: i64) -> Result<(), RetryError> {
+pub async fn retry_now(
+    db: &Db,
+    actor_id: UserId,
+    id: OutboxId,
+    now: i64,
+) -> Result<(), RetryError> {
+    #[derive(sqlx::FromRow)]
+    struct Found {
+        #[sqlx(try_from = "String")]
+        status: OutboxStatus,
+        recipient: String,
+    }
     let mut tx = db.begin_write().await?;
-    let row: Option<(String, String)> =
+    let found: Option<Found> =
         sqlx::query_as("SELECT status, recipient FROM email_outbox WHERE id = $1")
             .bind(id)
             .fetch_optional(&mut *tx)
             .await?;
-    let (status, recipient) = row.ok_or(RetryError::NotFound)?;
-    if status == "sent" {
+    let Found { status, recipient } = found.ok_or(RetryError::NotFound)?;
+    if status == OutboxStatus::Sent {
         return Err(RetryError::AlreadySent);
     }
     sqlx::query(
@@ -110,19 +110,14 @@ pub async fn retry_now(db: &Db, actor_id: i64, id: i64, now: i64) -> Result<(), 
             "email.retry",
             "email",
             id,
-            format!("to {recipient} (status: {status} -> queued, due now)"),
+            format!(
+                "to {recipient} (status: {status} -> {}, due now)",
+                OutboxStatus::Queued
+            ),
         ),
         now,
     )
     .await?;
     tx.commit().await?;
     Ok(())
-}
-
-/// The status of one message (tests and the page after a retry).
-pub async fn status_of(db: &Db, id: i64) -> Result<Option<String>, sqlx::Error> {
-    sqlx::query_scalar("SELECT status FROM email_outbox WHERE id = $1")
-        .bind(id)
-        .fetch_optional(db.writer())
-        .await
 }

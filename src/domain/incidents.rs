@@ -4,17 +4,20 @@
 //! person reads each one, does what it needs in Razorpay or on the booking, and marks it
 //! resolved with a note saying what was done.
 
-use sqlx::{AssertSqlSafe, Row};
+use sqlx::AssertSqlSafe;
 use time::OffsetDateTime;
 
-use crate::db::{Db, from_unix};
+use crate::db::Db;
+use crate::db::decode::{MaybeUnixSeconds, UnixSeconds};
 use crate::domain::audit::{self, NewEntry};
+use crate::domain::ids::{BookingId, IncidentId, UserId};
 
 /// The longest resolution note kept.
 pub const RESOLUTION_MAX: usize = 500;
 
 /// Which incidents a list shows.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, strum::EnumString, strum::IntoStaticStr)]
+#[strum(serialize_all = "snake_case")]
 pub enum StatusFilter {
     /// Not resolved yet: what needs a person (the default).
     #[default]
@@ -28,15 +31,11 @@ impl StatusFilter {
 
     /// The filter named in a URL; `None` for anything else.
     pub fn parse(value: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|f| f.as_str() == value)
+        value.parse().ok()
     }
 
     pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Open => "open",
-            Self::Resolved => "resolved",
-            Self::All => "all",
-        }
+        self.into()
     }
 
     fn condition(self) -> &'static str {
@@ -50,19 +49,25 @@ impl StatusFilter {
 
 /// One incident with what staff need to act on it: the booking's public id, code and owner
 /// when it concerns a booking, and who resolved it how.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, sqlx::FromRow)]
 pub struct Incident {
-    pub id: i64,
-    pub booking_id: Option<i64>,
+    pub id: IncidentId,
+    pub booking_id: Option<BookingId>,
+    #[sqlx(rename = "public_id")]
     pub booking_public_id: Option<String>,
+    #[sqlx(rename = "code")]
     pub booking_code: Option<String>,
     pub customer_email: Option<String>,
     pub razorpay_order_id: Option<String>,
     pub razorpay_payment_id: Option<String>,
+    /// What went wrong, in the words of `payments::record_incident`.
     pub kind: String,
     pub detail: String,
+    #[sqlx(try_from = "UnixSeconds")]
     pub created_at: OffsetDateTime,
+    #[sqlx(try_from = "MaybeUnixSeconds")]
     pub resolved_at: Option<OffsetDateTime>,
+    #[sqlx(rename = "resolver_email")]
     pub resolved_by_email: Option<String>,
     pub resolution: Option<String>,
 }
@@ -79,24 +84,6 @@ const SELECT: &str = "SELECT i.id, i.booking_id, b.public_id, b.code, u.email AS
      LEFT JOIN bookings b ON b.id = i.booking_id LEFT JOIN users u ON u.id = b.user_id \
      LEFT JOIN users r ON r.id = i.resolved_by_user_id";
 
-fn from_row(r: &sqlx::any::AnyRow) -> Result<Incident, sqlx::Error> {
-    Ok(Incident {
-        id: r.try_get("id")?,
-        booking_id: r.try_get("booking_id")?,
-        booking_public_id: r.try_get("public_id")?,
-        booking_code: r.try_get("code")?,
-        customer_email: r.try_get("customer_email")?,
-        razorpay_order_id: r.try_get("razorpay_order_id")?,
-        razorpay_payment_id: r.try_get("razorpay_payment_id")?,
-        kind: r.try_get("kind")?,
-        detail: r.try_get("detail")?,
-        created_at: from_unix(r.try_get("created_at")?),
-        resolved_at: r.try_get::<Option<i64>, _>("resolved_at")?.map(from_unix),
-        resolved_by_email: r.try_get("resolver_email")?,
-        resolution: r.try_get("resolution")?,
-    })
-}
-
 /// Incidents matching `filter`, newest first; one query.
 pub async fn list(
     db: &Db,
@@ -108,32 +95,29 @@ pub async fn list(
         "{SELECT} {} ORDER BY i.created_at DESC, i.id DESC LIMIT $1 OFFSET $2",
         filter.condition()
     );
-    let rows = sqlx::query(AssertSqlSafe(sql))
+    sqlx::query_as(AssertSqlSafe(sql))
         .bind(limit)
         .bind(offset)
         .fetch_all(db.reader())
-        .await?;
-    rows.iter().map(from_row).collect()
+        .await
 }
 
 /// The incidents about one booking, newest first.
-pub async fn for_booking(db: &Db, booking_id: i64) -> Result<Vec<Incident>, sqlx::Error> {
+pub async fn for_booking(db: &Db, booking_id: BookingId) -> Result<Vec<Incident>, sqlx::Error> {
     let sql = format!("{SELECT} WHERE i.booking_id = $1 ORDER BY i.created_at DESC, i.id DESC");
-    let rows = sqlx::query(AssertSqlSafe(sql))
+    sqlx::query_as(AssertSqlSafe(sql))
         .bind(booking_id)
         .fetch_all(db.reader())
-        .await?;
-    rows.iter().map(from_row).collect()
+        .await
 }
 
 /// One incident. Read from the writer so that a page shown right after a resolution sees it.
-pub async fn find(db: &Db, id: i64) -> Result<Option<Incident>, sqlx::Error> {
+pub async fn find(db: &Db, id: IncidentId) -> Result<Option<Incident>, sqlx::Error> {
     let sql = format!("{SELECT} WHERE i.id = $1");
-    let row = sqlx::query(AssertSqlSafe(sql))
+    sqlx::query_as(AssertSqlSafe(sql))
         .bind(id)
         .fetch_optional(db.writer())
-        .await?;
-    row.as_ref().map(from_row).transpose()
+        .await
 }
 
 /// Why a resolution note (already trimmed) is not acceptable.
@@ -158,7 +142,7 @@ pub enum ResolveError {
     #[error("No such incident.")]
     NotFound,
     #[error("Incident #{0} was already resolved.")]
-    AlreadyResolved(i64),
+    AlreadyResolved(IncidentId),
     #[error("{0}")]
     Invalid(&'static str),
     #[error("database error: {0}")]
@@ -171,8 +155,8 @@ pub enum ResolveError {
 /// already resolved; the note of the first is kept.
 pub async fn resolve(
     db: &Db,
-    actor_id: i64,
-    id: i64,
+    actor_id: UserId,
+    id: IncidentId,
     note: &str,
     now: i64,
 ) -> Result<Incident, ResolveError> {
@@ -192,7 +176,7 @@ pub async fn resolve(
     .fetch_optional(&mut *tx)
     .await?;
     let Some(kind) = kind else {
-        let exists: Option<i64> =
+        let exists: Option<IncidentId> =
             sqlx::query_scalar("SELECT id FROM payment_incidents WHERE id = $1")
                 .bind(id)
                 .fetch_optional(&mut *tx)

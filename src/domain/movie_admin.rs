@@ -77,7 +77,7 @@ pub async fn set_active(
     audit::record(
         &mut tx,
         &NewEntry::new(
-            Some(actor_id.into()),
+            Some(actor_id),
             if on {
                 "movie.activate"
             } else {

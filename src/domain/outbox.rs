@@ -2,7 +2,7 @@
 //! same transaction as the change it reports, so a message can never be lost between a
 //! commit and a crash, and is sent at most once per `dedupe_key`.
 //!
-//! Sending is the mailer's job (`crate::email::Mailer`); this module holds the SQL of the
+//! Sending is the mailer's job (the `Mailer` in `src/email`); this module holds the SQL of the
 //! message's life: enqueue, claim (a lease, so two processes never send the same row),
 //! mark sent, record a failure with exponential backoff, and give up after `MAX_ATTEMPTS`.
 
@@ -12,6 +12,69 @@ use serde::{Deserialize, Serialize};
 use sqlx::AnyConnection;
 
 use crate::db::Db;
+use crate::domain::ids::{BookingId, OutboxId, UserId};
+
+/// Where a message stands, as stored in `email_outbox.status`.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    strum::EnumString,
+    strum::IntoStaticStr,
+    strum::Display,
+    strum::EnumIter,
+)]
+#[strum(serialize_all = "snake_case")]
+pub enum OutboxStatus {
+    /// Waiting to be sent (now or after a backoff).
+    Queued,
+    Sent,
+    /// Given up on after `MAX_ATTEMPTS`, or refused for good.
+    Failed,
+}
+
+crate::text_enum!(OutboxStatus);
+
+impl OutboxStatus {
+    /// Every status, in the order the outbox filter lists them.
+    pub const ALL: [OutboxStatus; 3] = [Self::Queued, Self::Sent, Self::Failed];
+
+    /// The text stored in `email_outbox.status`.
+    pub fn as_str(self) -> &'static str {
+        self.into()
+    }
+}
+
+/// What a message is, as stored in `email_outbox.kind` (for the log and the staff list).
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, strum::EnumString, strum::IntoStaticStr, strum::Display,
+)]
+#[strum(serialize_all = "snake_case")]
+pub enum EmailKind {
+    /// "Confirm your email address".
+    VerifyEmail,
+    /// "Reset your password".
+    PasswordReset,
+    /// "Someone tried to sign up with your email".
+    DuplicateRegistration,
+    /// The ticket.
+    BookingConfirmed,
+    /// The refund notice.
+    BookingRefunded,
+    /// `moviebooking send-test-email` and tests.
+    Test,
+}
+
+crate::text_enum!(EmailKind);
+
+impl EmailKind {
+    /// The text stored in `email_outbox.kind`.
+    pub fn as_str(self) -> &'static str {
+        self.into()
+    }
+}
 
 /// A file attached to a message (a ticket PDF, a calendar entry...).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -29,12 +92,12 @@ pub struct NewEmail {
     pub subject: String,
     pub text: String,
     pub html: String,
-    /// What kind of message this is (`verify_email`, `booking_confirmed`...), for the log.
-    pub kind: String,
+    /// What kind of message this is, for the log.
+    pub kind: EmailKind,
     /// A message with a key is stored (and so sent) once, ever.
     pub dedupe_key: Option<String>,
-    pub user_id: Option<i64>,
-    pub booking_id: Option<i64>,
+    pub user_id: Option<UserId>,
+    pub booking_id: Option<BookingId>,
     pub attachments: Vec<Attachment>,
 }
 
@@ -93,7 +156,7 @@ pub async fn enqueue(
     conn: &mut AnyConnection,
     email: &NewEmail,
     now: i64,
-) -> Result<Option<i64>, sqlx::Error> {
+) -> Result<Option<OutboxId>, sqlx::Error> {
     sqlx::query_scalar(
         "INSERT INTO email_outbox (recipient, subject, body_text, body_html, attachments, kind, \
          dedupe_key, user_id, booking_id, status, attempts, next_attempt_at, created_at) \
@@ -105,7 +168,7 @@ pub async fn enqueue(
     .bind(&email.text)
     .bind(&email.html)
     .bind(encode_attachments(&email.attachments))
-    .bind(&email.kind)
+    .bind(email.kind.as_str())
     .bind(&email.dedupe_key)
     .bind(email.user_id)
     .bind(email.booking_id)
@@ -114,8 +177,16 @@ pub async fn enqueue(
     .await
 }
 
-/// Where a message stands: its status (`queued`, `sent`, `failed`) and its last error.
-pub async fn status_of(db: &Db, id: i64) -> Result<Option<(String, Option<String>)>, sqlx::Error> {
+/// Where a message stands.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct Standing {
+    #[sqlx(try_from = "String")]
+    pub status: OutboxStatus,
+    pub last_error: Option<String>,
+}
+
+/// Where a message stands: its status and its last error.
+pub async fn status_of(db: &Db, id: OutboxId) -> Result<Option<Standing>, sqlx::Error> {
     sqlx::query_as("SELECT status, last_error FROM email_outbox WHERE id = $1")
         .bind(id)
         .fetch_optional(db.writer())
@@ -125,21 +196,38 @@ pub async fn status_of(db: &Db, id: i64) -> Result<Option<(String, Option<String
 /// A queued message as loaded for sending.
 #[derive(Debug, Clone)]
 pub struct Queued {
-    pub id: i64,
+    pub id: OutboxId,
     pub to: String,
     pub subject: String,
     pub text: String,
     pub html: String,
-    pub kind: String,
+    pub kind: EmailKind,
     pub attempts: i64,
     /// The attachments, or why they could not be read back.
     pub attachments: Result<Vec<Attachment>, String>,
 }
 
+/// A queued message as stored: its attachments are JSON until `load` reads them.
+#[derive(sqlx::FromRow)]
+struct QueuedRow {
+    id: OutboxId,
+    #[sqlx(rename = "recipient")]
+    to: String,
+    subject: String,
+    #[sqlx(rename = "body_text")]
+    text: String,
+    #[sqlx(rename = "body_html")]
+    html: String,
+    #[sqlx(try_from = "String")]
+    kind: EmailKind,
+    attempts: i64,
+    attachments: String,
+}
+
 /// Takes the lease on a queued message that is due. Only the caller that gets `true` may
 /// send it. A message waiting out its backoff is not due, so a send that just failed is not
 /// tried again at once by another caller.
-pub async fn claim(db: &Db, id: i64, now: i64) -> Result<bool, sqlx::Error> {
+pub async fn claim(db: &Db, id: OutboxId, now: i64) -> Result<bool, sqlx::Error> {
     let done = sqlx::query(
         "UPDATE email_outbox SET claimed_until = $2 \
          WHERE id = $1 AND status = 'queued' AND next_attempt_at <= $3 \
@@ -154,31 +242,28 @@ pub async fn claim(db: &Db, id: i64, now: i64) -> Result<bool, sqlx::Error> {
 }
 
 /// Loads a message (after claiming it).
-pub async fn load(db: &Db, id: i64) -> Result<Option<Queued>, sqlx::Error> {
-    type Row = (i64, String, String, String, String, String, i64, String);
-    let row: Option<Row> = sqlx::query_as(
+pub async fn load(db: &Db, id: OutboxId) -> Result<Option<Queued>, sqlx::Error> {
+    let row: Option<QueuedRow> = sqlx::query_as(
         "SELECT id, recipient, subject, body_text, body_html, kind, attempts, attachments \
          FROM email_outbox WHERE id = $1",
     )
     .bind(id)
     .fetch_optional(db.reader())
     .await?;
-    Ok(row.map(
-        |(id, to, subject, text, html, kind, attempts, attachments)| Queued {
-            id,
-            to,
-            subject,
-            text,
-            html,
-            kind,
-            attempts,
-            attachments: decode_attachments(&attachments),
-        },
-    ))
+    Ok(row.map(|row| Queued {
+        id: row.id,
+        to: row.to,
+        subject: row.subject,
+        text: row.text,
+        html: row.html,
+        kind: row.kind,
+        attempts: row.attempts,
+        attachments: decode_attachments(&row.attachments),
+    }))
 }
 
 /// Ids of queued messages that are due and not claimed by anyone, oldest first.
-pub async fn due(db: &Db, now: i64) -> Result<Vec<i64>, sqlx::Error> {
+pub async fn due(db: &Db, now: i64) -> Result<Vec<OutboxId>, sqlx::Error> {
     sqlx::query_scalar(
         "SELECT id FROM email_outbox WHERE status = 'queued' AND next_attempt_at <= $1 \
          AND (claimed_until IS NULL OR claimed_until < $1) ORDER BY next_attempt_at, id LIMIT $2",
@@ -190,13 +275,14 @@ pub async fn due(db: &Db, now: i64) -> Result<Vec<i64>, sqlx::Error> {
 }
 
 /// Records a successful send and releases the claim.
-pub async fn mark_sent(db: &Db, id: i64, now: i64) -> Result<(), sqlx::Error> {
+pub async fn mark_sent(db: &Db, id: OutboxId, now: i64) -> Result<(), sqlx::Error> {
     sqlx::query(
-        "UPDATE email_outbox SET status = 'sent', sent_at = $2, attempts = attempts + 1, \
+        "UPDATE email_outbox SET status = $3, sent_at = $2, attempts = attempts + 1, \
          last_error = NULL, claimed_until = NULL WHERE id = $1",
     )
     .bind(id)
     .bind(now)
+    .bind(OutboxStatus::Sent.as_str())
     .execute(db.writer())
     .await?;
     Ok(())
@@ -236,15 +322,15 @@ pub async fn mark_failed(
         AfterFailure::RetryAt(now + backoff_seconds(attempts))
     };
     let (status, next) = match outcome {
-        AfterFailure::GaveUp => ("failed", now),
-        AfterFailure::RetryAt(at) => ("queued", at),
+        AfterFailure::GaveUp => (OutboxStatus::Failed, now),
+        AfterFailure::RetryAt(at) => (OutboxStatus::Queued, at),
     };
     sqlx::query(
         "UPDATE email_outbox SET status = $2, attempts = $3, last_error = $4, \
          next_attempt_at = $5, claimed_until = NULL WHERE id = $1",
     )
     .bind(message.id)
-    .bind(status)
+    .bind(status.as_str())
     .bind(attempts)
     .bind(error)
     .bind(next)

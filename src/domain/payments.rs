@@ -151,7 +151,7 @@ async fn enqueue(
     email: &NewEmail,
     now: OffsetDateTime,
 ) -> Result<Option<OutboxId>, sqlx::Error> {
-    Ok(outbox::enqueue(tx, email, unix(now)).await?.map(OutboxId))
+    outbox::enqueue(tx, email, unix(now)).await
 }
 
 /// Applies a captured payment to the booking that owns its order. Idempotent: the same
@@ -436,7 +436,7 @@ pub async fn refund_booking(
     };
     let mut tx = db.begin_write().await?;
     if matches!(policy, RefundPolicy::Customer { .. })
-        && crate::domain::checkin::is_admitted_in(&mut tx, booking.id.0).await?
+        && crate::domain::checkin::is_admitted_in(&mut tx, booking.id).await?
     {
         return Err(RefundError::Admitted);
     }

@@ -43,6 +43,8 @@ pub enum Role {
     Admin,
 }
 
+crate::text_enum!(Role);
+
 impl Role {
     /// Every role, least first.
     pub const ALL: [Role; 5] = [

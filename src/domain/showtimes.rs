@@ -476,13 +476,7 @@ pub async fn update_showtime(
     ]);
     audit::record(
         &mut tx,
-        &NewEntry::new(
-            actor_user_id.map(Into::into),
-            "showtime.update",
-            "showtime",
-            id,
-            &summary,
-        ),
+        &NewEntry::new(actor_user_id, "showtime.update", "showtime", id, &summary),
         unix(now),
     )
     .await?;

@@ -11,7 +11,6 @@ use std::sync::{LazyLock, Mutex};
 use std::time::{Duration, Instant};
 
 use ed25519_dalek::{SigningKey, VerifyingKey};
-use sqlx::Row;
 
 use crate::db::Db;
 use crate::domain::bookings::{Booking, Status};
@@ -116,7 +115,13 @@ fn new_key() -> (String, SigningKey) {
 
 /// The current signing key as stored, if there is one.
 async fn load_current(db: &Db) -> Result<Option<(String, SigningKey)>, sqlx::Error> {
-    let row = sqlx::query(
+    #[derive(sqlx::FromRow)]
+    struct Row {
+        key_id: String,
+        private_key: Vec<u8>,
+        public_key: Vec<u8>,
+    }
+    let row: Option<Row> = sqlx::query_as(
         "SELECT key_id, private_key, public_key FROM ticket_signing_keys WHERE retired_at IS NULL",
     )
     .fetch_optional(db.reader())
@@ -124,10 +129,8 @@ async fn load_current(db: &Db) -> Result<Option<(String, SigningKey)>, sqlx::Err
     let Some(row) = row else {
         return Ok(None);
     };
-    let key_id: String = row.try_get("key_id")?;
-    let public_key: Vec<u8> = row.try_get("public_key")?;
-    let key = decode_signing_key(&key_id, row.try_get("private_key")?, &public_key)?;
-    Ok(Some((key_id, key)))
+    let key = decode_signing_key(&row.key_id, row.private_key, &row.public_key)?;
+    Ok(Some((row.key_id, key)))
 }
 
 const INSERT_KEY: &str = "INSERT INTO ticket_signing_keys (key_id, private_key, public_key, created_at) \
@@ -166,19 +169,23 @@ pub async fn signing_key(db: &Db, now: i64) -> Result<(String, SigningKey), sqlx
 /// Read from the database on every call (a handful of rows): a key another process just
 /// created is served at once, before any process signs with it.
 pub async fn verifying_keys(db: &Db) -> Result<Vec<PublicKey>, sqlx::Error> {
-    let rows = sqlx::query(
+    #[derive(sqlx::FromRow)]
+    struct Row {
+        key_id: String,
+        public_key: Vec<u8>,
+        created_at: i64,
+    }
+    let rows: Vec<Row> = sqlx::query_as(
         "SELECT key_id, public_key, created_at FROM ticket_signing_keys ORDER BY id DESC",
     )
     .fetch_all(db.reader())
     .await?;
-    rows.iter()
+    rows.into_iter()
         .map(|row| {
-            let key_id: String = row.try_get("key_id")?;
-            let public_key: Vec<u8> = row.try_get("public_key")?;
             Ok(PublicKey {
-                key: decode_verifying_key(&key_id, &public_key)?,
-                created_at: row.try_get("created_at")?,
-                key_id,
+                key: decode_verifying_key(&row.key_id, &row.public_key)?,
+                created_at: row.created_at,
+                key_id: row.key_id,
             })
         })
         .collect()
@@ -213,7 +220,7 @@ pub fn claims_for(booking: &Booking) -> Option<TicketClaims> {
     }
     Some(TicketClaims {
         b: booking.public_id.to_string(),
-        s: booking.showtime_id.0,
+        s: booking.showtime_id,
         seats: booking.seats.iter().map(|s| s.label.clone()).collect(),
         iat: booking.confirmed_at?.unix_timestamp(),
     })

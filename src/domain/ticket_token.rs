@@ -10,6 +10,7 @@
 //! (no padding, no non-canonical base64, no extra fields or whitespace in the JSON), so a
 //! token that differs from the one we issued in any byte is refused.
 
+use crate::domain::ids::ShowtimeId;
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use ed25519_dalek::{Signature, Signer, SigningKey, VerifyingKey};
@@ -28,7 +29,7 @@ pub const MAX_TOKEN_BYTES: usize = 2048;
 #[serde(deny_unknown_fields)]
 pub struct TicketClaims {
     pub b: String,
-    pub s: i64,
+    pub s: ShowtimeId,
     pub seats: Vec<String>,
     pub iat: i64,
 }
@@ -111,7 +112,7 @@ mod tests {
     fn claims() -> TicketClaims {
         TicketClaims {
             b: "bk_3f9a".into(),
-            s: 42,
+            s: ShowtimeId(42),
             seats: vec!["C7".into(), "C8".into()],
             iat: 1_790_000_000,
         }

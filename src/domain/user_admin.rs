@@ -4,23 +4,31 @@
 //! member cannot lock themselves (and possibly everyone) out by mistake; only admins may
 //! change roles, checked here as well as by the route's guard.
 
-use sqlx::Row;
 use time::OffsetDateTime;
 
+use crate::db::Db;
+use crate::db::decode::UnixSeconds;
 use crate::db::escape_like;
 use crate::db::session_store::delete_user_sessions;
-use crate::db::{Db, from_unix};
 use crate::domain::audit::{self, NewEntry};
+use crate::domain::ids::UserId;
 use crate::domain::roles::Role;
-use crate::domain::users::{User, user_from_row};
+use crate::domain::users::{Email, USER_COLUMNS, User};
 
 /// A user as listed for staff.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, sqlx::FromRow)]
 pub struct UserRow {
+    #[sqlx(flatten)]
     pub user: User,
+    #[sqlx(try_from = "UnixSeconds")]
     pub created_at: OffsetDateTime,
     pub bookings: i64,
 }
+
+/// The columns of a `UserRow`, on `users u`.
+const USER_ROW_COLUMNS: &str = "u.id, u.email, u.name, u.role, u.is_active, \
+     u.email_verified_at, u.created_at, \
+     (SELECT COUNT(*) FROM bookings b WHERE b.user_id = u.id) AS bookings";
 
 /// Users whose email or name contains `q` (all when empty), newest first, with their
 /// booking counts; one query.
@@ -31,46 +39,26 @@ pub async fn search(
     offset: i64,
 ) -> Result<Vec<UserRow>, sqlx::Error> {
     let pattern = format!("%{}%", escape_like(&q.trim().to_lowercase()));
-    let rows = sqlx::query(
-        "SELECT u.id, u.email, u.name, u.role, u.is_active, u.email_verified_at, u.created_at, \
-         (SELECT COUNT(*) FROM bookings b WHERE b.user_id = u.id) AS bookings \
+    let sql = format!(
+        "SELECT {USER_ROW_COLUMNS} \
          FROM users u WHERE u.email LIKE $1 ESCAPE '\\' OR LOWER(u.name) LIKE $1 ESCAPE '\\' \
-         ORDER BY u.created_at DESC, u.id DESC LIMIT $2 OFFSET $3",
-    )
-    .bind(pattern)
-    .bind(limit)
-    .bind(offset)
-    .fetch_all(db.reader())
-    .await?;
-    rows.iter()
-        .map(|r| {
-            Ok(UserRow {
-                user: user_from_row(r)?,
-                created_at: from_unix(r.try_get("created_at")?),
-                bookings: r.try_get("bookings")?,
-            })
-        })
-        .collect()
+         ORDER BY u.created_at DESC, u.id DESC LIMIT $2 OFFSET $3"
+    );
+    sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        .bind(pattern)
+        .bind(limit)
+        .bind(offset)
+        .fetch_all(db.reader())
+        .await
 }
 
 /// Any user by id, whatever their status.
-pub async fn find(db: &Db, id: i64) -> Result<Option<UserRow>, sqlx::Error> {
-    let row = sqlx::query(
-        "SELECT u.id, u.email, u.name, u.role, u.is_active, u.email_verified_at, u.created_at, \
-         (SELECT COUNT(*) FROM bookings b WHERE b.user_id = u.id) AS bookings \
-         FROM users u WHERE u.id = $1",
-    )
-    .bind(id)
-    .fetch_optional(db.reader())
-    .await?;
-    row.map(|r| {
-        Ok(UserRow {
-            user: user_from_row(&r)?,
-            created_at: from_unix(r.try_get("created_at")?),
-            bookings: r.try_get("bookings")?,
-        })
-    })
-    .transpose()
+pub async fn find(db: &Db, id: UserId) -> Result<Option<UserRow>, sqlx::Error> {
+    let sql = format!("SELECT {USER_ROW_COLUMNS} FROM users u WHERE u.id = $1");
+    sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        .bind(id)
+        .fetch_optional(db.reader())
+        .await
 }
 
 /// Why a staff change to an account was refused.
@@ -91,8 +79,8 @@ pub enum UserAdminError {
 /// Setting the status it already has changes nothing and records nothing.
 pub async fn set_active(
     db: &Db,
-    actor_id: i64,
-    target_id: i64,
+    actor_id: UserId,
+    target_id: UserId,
     on: bool,
     now: i64,
 ) -> Result<User, UserAdminError> {
@@ -113,7 +101,7 @@ pub async fn set_active(
     let yes_no = |on: bool| if on { "yes" } else { "no" };
     let mut summary = format!("is_active: {} -> {}", yes_no(!on), yes_no(on));
     if !on {
-        let ended = delete_user_sessions(&mut tx, target_id, None).await?;
+        let ended = delete_user_sessions(&mut tx, target_id.into(), None).await?;
         summary.push_str(&format!("; {ended} session(s) ended"));
     }
     let action = if on {
@@ -156,7 +144,7 @@ fn role_action(from: Role, to: Role) -> &'static str {
 pub async fn set_role(
     db: &Db,
     actor: &User,
-    target_id: i64,
+    target_id: UserId,
     role: Role,
     now: i64,
 ) -> Result<User, UserAdminError> {
@@ -200,16 +188,12 @@ pub async fn set_role(
     Ok(User { role, ..before })
 }
 
-async fn load_in(conn: &mut sqlx::AnyConnection, id: i64) -> Result<User, UserAdminError> {
-    let row = sqlx::query(
-        "SELECT id, email, name, role, is_active, email_verified_at FROM users WHERE id = $1",
-    )
-    .bind(id)
-    .fetch_optional(conn)
-    .await?;
-    row.as_ref()
-        .map(user_from_row)
-        .transpose()?
+async fn load_in(conn: &mut sqlx::AnyConnection, id: UserId) -> Result<User, UserAdminError> {
+    let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE id = $1");
+    sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        .bind(id)
+        .fetch_optional(conn)
+        .await?
         .ok_or(UserAdminError::NotFound)
 }
 
@@ -229,7 +213,7 @@ pub enum Promotion {
 /// particular (the command line).
 pub async fn promote_to_staff(
     db: &Db,
-    email: &str,
+    email: &Email,
     role: Role,
     now: i64,
 ) -> Result<Promotion, sqlx::Error> {

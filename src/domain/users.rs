@@ -4,25 +4,98 @@
 //! may not contain control characters (they end up in email headers). The password hash is
 //! read and written only here and in `accounts`; no `User` value carries it.
 
+use std::fmt;
+
 use serde::Serialize;
-use sqlx::any::AnyRow;
-use sqlx::{AnyConnection, Row};
+use sqlx::AnyConnection;
 
 use crate::db::Db;
+use crate::db::decode::{IntBool, MaybeUnixSeconds};
+use crate::domain::ids::UserId;
 use crate::domain::passwords::{self, HashError};
 use crate::domain::roles::Role;
 use crate::domain::validation::FieldErrors;
 
 /// A user as the rest of the application sees it. The password hash never leaves this
 /// module.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, PartialEq, Eq, sqlx::FromRow)]
 pub struct User {
-    pub id: i64,
+    pub id: UserId,
     pub email: String,
     pub name: String,
+    #[sqlx(try_from = "String")]
     pub role: Role,
+    #[sqlx(try_from = "IntBool")]
     pub is_active: bool,
+    #[sqlx(rename = "email_verified_at", try_from = "Verified")]
     pub email_verified: bool,
+}
+
+/// `email_verified_at` read as "is the address verified".
+#[derive(sqlx::Type)]
+#[sqlx(transparent)]
+struct Verified(MaybeUnixSeconds);
+
+impl From<Verified> for bool {
+    fn from(at: Verified) -> Self {
+        at.0.0.is_some()
+    }
+}
+
+/// The columns a `User` is read from.
+pub(crate) const USER_COLUMNS: &str = "id, email, name, role, is_active, email_verified_at";
+
+/// An email address as accepted from a person: trimmed, lower-case, and one the mailer can
+/// send to. Parsed once where input arrives; the domain takes only this.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
+#[serde(transparent)]
+pub struct Email(String);
+
+/// Why text is not an email address; the message is what the form shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum EmailError {
+    #[error("Enter your email address.")]
+    Missing,
+    #[error("Enter a valid email address, like name@example.com.")]
+    Malformed,
+}
+
+impl Email {
+    /// Normalises `raw` (see `normalize_email`) and checks it is an address.
+    pub fn parse(raw: &str) -> Result<Self, EmailError> {
+        let email = normalize_email(raw);
+        if email.is_empty() {
+            return Err(EmailError::Missing);
+        }
+        let shaped = email.len() <= EMAIL_MAX_LEN
+            && !email.chars().any(|c| c.is_whitespace() || c.is_control())
+            && email
+                .split_once('@')
+                .is_some_and(|(local, domain)| !local.is_empty() && domain.contains('.'))
+            // What the mailer will be able to send to; anything else could never be verified.
+            && email.parse::<lettre::Address>().is_ok();
+        if shaped {
+            Ok(Self(email))
+        } else {
+            Err(EmailError::Malformed)
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for Email {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl AsRef<str> for Email {
+    fn as_ref(&self) -> &str {
+        &self.0
+    }
 }
 
 impl User {
@@ -36,23 +109,6 @@ impl User {
 pub const EMAIL_MAX_LEN: usize = 254;
 /// Longest accepted display name, in characters.
 pub const NAME_MAX_LEN: usize = 100;
-
-pub(crate) fn user_from_row(row: &AnyRow) -> Result<User, sqlx::Error> {
-    Ok(User {
-        id: row.try_get("id")?,
-        email: row.try_get("email")?,
-        name: row.try_get("name")?,
-        role: {
-            let role: String = row.try_get("role")?;
-            Role::parse(&role)
-                .ok_or_else(|| sqlx::Error::Decode(format!("unknown role {role:?}").into()))?
-        },
-        is_active: row.try_get::<i64, _>("is_active")? != 0,
-        email_verified: row
-            .try_get::<Option<i64>, _>("email_verified_at")?
-            .is_some(),
-    })
-}
 
 /// The form in which emails are stored and compared: trimmed and lower-case.
 pub fn normalize_email(raw: &str) -> String {
@@ -69,19 +125,9 @@ pub fn normalize_name(raw: &str) -> String {
         .to_owned()
 }
 
-/// Why an (already normalised) email address is not acceptable.
+/// Why an email address is not acceptable (`Email::parse`'s message).
 pub fn email_error(email: &str) -> Option<String> {
-    if email.is_empty() {
-        return Some("Enter your email address.".into());
-    }
-    let shaped = email.len() <= EMAIL_MAX_LEN
-        && !email.chars().any(|c| c.is_whitespace() || c.is_control())
-        && email
-            .split_once('@')
-            .is_some_and(|(local, domain)| !local.is_empty() && domain.contains('.'))
-        // What the mailer will be able to send to; anything else could never be verified.
-        && email.parse::<lettre::Address>().is_ok();
-    (!shaped).then(|| "Enter a valid email address, like name@example.com.".into())
+    Email::parse(email).err().map(|e| e.to_string())
 }
 
 /// Why an (already normalised) name is not acceptable.
@@ -99,24 +145,51 @@ pub fn name_error(name: &str) -> Option<String> {
 
 /// Field errors of a new account, keyed `name`, `email`, `password`.
 pub fn validate_new_user(name: &str, email: &str, password: &str) -> FieldErrors {
-    let mut errors = FieldErrors::new();
-    if let Some(e) = name_error(&normalize_name(name)) {
-        errors.insert("name".into(), e);
+    match NewAccount::parse(name, email, password) {
+        Ok(_) => FieldErrors::new(),
+        Err(errors) => errors,
     }
-    if let Some(e) = email_error(&normalize_email(email)) {
-        errors.insert("email".into(), e);
+}
+
+/// A new account's name, address and password, each checked: what registration and
+/// `create_user` accept.
+#[derive(Debug, Clone)]
+pub struct NewAccount {
+    pub name: String,
+    pub email: Email,
+    pub password: String,
+}
+
+impl NewAccount {
+    /// Checks every field and collects every error, keyed `name`, `email`, `password`.
+    pub fn parse(name: &str, email: &str, password: &str) -> Result<Self, FieldErrors> {
+        let mut errors = FieldErrors::new();
+        let name = normalize_name(name);
+        if let Some(e) = name_error(&name) {
+            errors.insert("name".into(), e);
+        }
+        let email = Email::parse(email)
+            .map_err(|e| errors.insert("email".into(), e.to_string()))
+            .ok();
+        if let Some(e) = passwords::policy_error(password) {
+            errors.insert("password".into(), e);
+        }
+        match email {
+            Some(email) if errors.is_empty() => Ok(Self {
+                name,
+                email,
+                password: password.to_owned(),
+            }),
+            _ => Err(errors),
+        }
     }
-    if let Some(e) = passwords::policy_error(password) {
-        errors.insert("password".into(), e);
-    }
-    errors
 }
 
 /// A user to create directly (the `create-staff` command, tests), skipping the emailed
 /// verification when `email_verified` is set.
 #[derive(Debug, Clone)]
 pub struct NewUser {
-    pub email: String,
+    pub email: Email,
     pub name: String,
     pub password: String,
     pub role: Role,
@@ -138,22 +211,26 @@ pub enum CreateUserError {
 
 /// Creates an active user after checking the same rules as registration.
 pub async fn create_user(db: &Db, new: NewUser, now: i64) -> Result<User, CreateUserError> {
-    let errors = validate_new_user(&new.name, &new.email, &new.password);
-    if !errors.is_empty() {
-        return Err(CreateUserError::Invalid(errors));
-    }
-    let hash = passwords::hash(new.password).await?;
-    let email = normalize_email(&new.email);
-    let name = normalize_name(&new.name);
+    let account = NewAccount::parse(&new.name, new.email.as_str(), &new.password)
+        .map_err(CreateUserError::Invalid)?;
+    let hash = passwords::hash(account.password).await?;
     let mut conn = db.writer().acquire().await?;
     let verified_at = new.email_verified.then_some(now);
-    let id = insert(&mut conn, &email, &name, &hash, new.role, verified_at, now)
-        .await?
-        .ok_or(CreateUserError::EmailTaken)?;
+    let id = insert(
+        &mut conn,
+        &account.email,
+        &account.name,
+        &hash,
+        new.role,
+        verified_at,
+        now,
+    )
+    .await?
+    .ok_or(CreateUserError::EmailTaken)?;
     Ok(User {
         id,
-        email,
-        name,
+        email: account.email.to_string(),
+        name: account.name,
         role: new.role,
         is_active: true,
         email_verified: new.email_verified,
@@ -163,19 +240,19 @@ pub async fn create_user(db: &Db, new: NewUser, now: i64) -> Result<User, Create
 /// Inserts a user unless the email is taken (then `None`).
 pub(crate) async fn insert(
     conn: &mut AnyConnection,
-    email: &str,
+    email: &Email,
     name: &str,
     password_hash: &str,
     role: Role,
     email_verified_at: Option<i64>,
     now: i64,
-) -> Result<Option<i64>, sqlx::Error> {
+) -> Result<Option<UserId>, sqlx::Error> {
     sqlx::query_scalar(
         "INSERT INTO users (email, name, password_hash, role, is_active, email_verified_at, \
          created_at, updated_at) VALUES ($1, $2, $3, $4, 1, $5, $6, $6) \
          ON CONFLICT (email) DO NOTHING RETURNING id",
     )
-    .bind(email)
+    .bind(email.as_str())
     .bind(name)
     .bind(password_hash)
     .bind(role.as_str())
@@ -186,50 +263,56 @@ pub(crate) async fn insert(
 }
 
 /// The active, verified user with this id (the only kind that may be logged in).
-pub async fn find_active(db: &Db, id: i64) -> Result<Option<User>, sqlx::Error> {
-    let row = sqlx::query(
-        "SELECT id, email, name, role, is_active, email_verified_at FROM users \
-         WHERE id = $1 AND is_active = 1 AND email_verified_at IS NOT NULL",
-    )
-    .bind(id)
-    .fetch_optional(db.reader())
-    .await?;
-    row.as_ref().map(user_from_row).transpose()
+pub async fn find_active(db: &Db, id: UserId) -> Result<Option<User>, sqlx::Error> {
+    let sql = format!(
+        "SELECT {USER_COLUMNS} FROM users \
+         WHERE id = $1 AND is_active = 1 AND email_verified_at IS NOT NULL"
+    );
+    sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        .bind(id)
+        .fetch_optional(db.reader())
+        .await
 }
 
-/// The user with this email (normalised first), whatever their status.
+/// The user with this email, whatever their status.
 pub async fn find_by_email(
     conn: &mut AnyConnection,
-    email: &str,
+    email: &Email,
 ) -> Result<Option<User>, sqlx::Error> {
-    let row = sqlx::query(
-        "SELECT id, email, name, role, is_active, email_verified_at FROM users \
-         WHERE email = $1",
-    )
-    .bind(normalize_email(email))
-    .fetch_optional(conn)
-    .await?;
-    row.as_ref().map(user_from_row).transpose()
+    let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE email = $1");
+    sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        .bind(email.as_str())
+        .fetch_optional(conn)
+        .await
 }
 
-/// The user with this email and their password hash, for checking a login.
+/// A user with their password hash, as a login checks it.
+#[derive(sqlx::FromRow)]
+pub(crate) struct WithHash {
+    #[sqlx(flatten)]
+    pub user: User,
+    pub password_hash: String,
+}
+
+/// The user with this (normalised) email and their password hash, for checking a login.
+/// Takes text rather than an `Email`: a login with a malformed address must fail exactly
+/// like one with an unknown address.
 pub(crate) async fn with_password_hash(
     db: &Db,
     email: &str,
-) -> Result<Option<(User, String)>, sqlx::Error> {
-    let row = sqlx::query(
-        "SELECT id, email, name, role, is_active, email_verified_at, password_hash \
-         FROM users WHERE email = $1",
-    )
-    .bind(email)
-    .fetch_optional(db.reader())
-    .await?;
-    row.map(|row| Ok((user_from_row(&row)?, row.try_get("password_hash")?)))
-        .transpose()
+) -> Result<Option<WithHash>, sqlx::Error> {
+    let sql = format!("SELECT {USER_COLUMNS}, password_hash FROM users WHERE email = $1");
+    sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        .bind(email)
+        .fetch_optional(db.reader())
+        .await
 }
 
 /// The password hash of a user, by id.
-pub(crate) async fn password_hash_of(db: &Db, user_id: i64) -> Result<Option<String>, sqlx::Error> {
+pub(crate) async fn password_hash_of(
+    db: &Db,
+    user_id: UserId,
+) -> Result<Option<String>, sqlx::Error> {
     sqlx::query_scalar("SELECT password_hash FROM users WHERE id = $1")
         .bind(user_id)
         .fetch_optional(db.reader())
@@ -239,7 +322,7 @@ pub(crate) async fn password_hash_of(db: &Db, user_id: i64) -> Result<Option<Str
 /// Replaces a user's password hash.
 pub(crate) async fn set_password_hash(
     conn: &mut AnyConnection,
-    user_id: i64,
+    user_id: UserId,
     password_hash: &str,
     now: i64,
 ) -> Result<(), sqlx::Error> {
@@ -255,7 +338,7 @@ pub(crate) async fn set_password_hash(
 /// Marks the email as verified (keeping the first verification time).
 pub(crate) async fn mark_verified(
     conn: &mut AnyConnection,
-    user_id: i64,
+    user_id: UserId,
     now: i64,
 ) -> Result<(), sqlx::Error> {
     sqlx::query(

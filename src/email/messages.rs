@@ -1,17 +1,26 @@
 //! The account messages, each an HTML part and a plain-text part rendered from
 //! `templates/email/`. Links are absolute, built from `BASE_URL` (never from a request's
 //! Host header, which an attacker could choose). Building a message sends nothing: callers
-//! put it in the outbox.
+//! put it in the outbox. The domain decides which message and with which facts
+//! (`AccountMail`); `Config` writes it, being what knows `BASE_URL`.
 
 use askama::Template;
 
 use crate::config::Config;
-use crate::domain::outbox::NewEmail;
+use crate::domain::accounts::{AccountMail, AccountMailWriter, Recipient};
+use crate::domain::outbox::{EmailKind, NewEmail};
 
-/// Kinds of message, as stored in `email_outbox.kind`.
-pub const KIND_VERIFY: &str = "verify_email";
-pub const KIND_RESET: &str = "password_reset";
-pub const KIND_DUPLICATE: &str = "duplicate_registration";
+impl AccountMailWriter for Config {
+    fn write(&self, mail: AccountMail<'_>) -> Result<NewEmail, askama::Error> {
+        match mail {
+            AccountMail::VerifyEmail { to, token, hours } => verify_email(self, to, token, hours),
+            AccountMail::PasswordReset { to, token, minutes } => {
+                password_reset(self, to, token, minutes)
+            }
+            AccountMail::DuplicateRegistration { to } => duplicate_registration(self, to),
+        }
+    }
+}
 
 #[derive(Template)]
 #[template(path = "email/verify.html")]
@@ -61,21 +70,19 @@ struct DuplicateText<'a> {
     reset_link: &'a str,
 }
 
-/// Who a message is for.
-#[derive(Debug, Clone, Copy)]
-pub struct Recipient<'a> {
-    pub user_id: i64,
-    pub name: &'a str,
-    pub email: &'a str,
-}
-
-fn message(to: Recipient<'_>, subject: &str, kind: &str, text: String, html: String) -> NewEmail {
+fn message(
+    to: Recipient<'_>,
+    subject: &str,
+    kind: EmailKind,
+    text: String,
+    html: String,
+) -> NewEmail {
     NewEmail {
         to: super::mailbox(to.name, to.email),
         subject: subject.to_owned(),
         text,
         html,
-        kind: kind.to_owned(),
+        kind,
         dedupe_key: None,
         user_id: Some(to.user_id),
         booking_id: None,
@@ -89,7 +96,7 @@ fn with_token(config: &Config, path: &str, token: &str) -> String {
 }
 
 /// "Confirm your email address", with a single-use link valid for `hours`.
-pub fn verify_email(
+fn verify_email(
     config: &Config,
     to: Recipient<'_>,
     token: &str,
@@ -100,14 +107,14 @@ pub fn verify_email(
     Ok(message(
         to,
         "Confirm your email address",
-        KIND_VERIFY,
+        EmailKind::VerifyEmail,
         VerifyText { name, link, hours }.render()?,
         VerifyHtml { name, link, hours }.render()?,
     ))
 }
 
 /// "Reset your password", with a single-use link valid for `minutes`.
-pub fn password_reset(
+fn password_reset(
     config: &Config,
     to: Recipient<'_>,
     token: &str,
@@ -118,7 +125,7 @@ pub fn password_reset(
     Ok(message(
         to,
         "Reset your password",
-        KIND_RESET,
+        EmailKind::PasswordReset,
         ResetText {
             name,
             link,
@@ -136,17 +143,14 @@ pub fn password_reset(
 
 /// Tells the owner of an address that someone tried to register with it again. Sent instead
 /// of any visible "already registered" answer, which would reveal who has an account.
-pub fn duplicate_registration(
-    config: &Config,
-    to: Recipient<'_>,
-) -> Result<NewEmail, askama::Error> {
+fn duplicate_registration(config: &Config, to: Recipient<'_>) -> Result<NewEmail, askama::Error> {
     let login_link = config.absolute_url("/accounts/login");
     let reset_link = config.absolute_url("/accounts/password-reset");
     let (name, login_link, reset_link) = (to.name, login_link.as_str(), reset_link.as_str());
     Ok(message(
         to,
         "Someone tried to sign up with your email",
-        KIND_DUPLICATE,
+        EmailKind::DuplicateRegistration,
         DuplicateText {
             name,
             login_link,
@@ -180,7 +184,7 @@ mod tests {
         let email = verify_email(
             &config(),
             Recipient {
-                user_id: 7,
+                user_id: crate::domain::ids::UserId(7),
                 name: "<b>Eve</b>",
                 email: "eve@example.com",
             },
@@ -193,7 +197,7 @@ mod tests {
         assert!(email.html.contains(link), "{}", email.html);
         assert!(email.html.contains("&#60;b&#62;Eve") || email.html.contains("&lt;b&gt;Eve"));
         assert!(!email.html.contains("<b>Eve"));
-        assert_eq!(email.user_id, Some(7));
-        assert_eq!(email.kind, KIND_VERIFY);
+        assert_eq!(email.user_id, Some(crate::domain::ids::UserId(7)));
+        assert_eq!(email.kind, EmailKind::VerifyEmail);
     }
 }

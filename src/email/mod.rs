@@ -22,6 +22,7 @@ use lettre::{AsyncFileTransport, AsyncSmtpTransport, AsyncTransport, Message, To
 use crate::clock::Clock;
 use crate::config::{Config, EmailBackend};
 use crate::db::Db;
+use crate::domain::ids::OutboxId;
 use crate::domain::outbox::{self, AfterFailure, NewEmail, Queued};
 
 /// How long one SMTP command may take before the attempt counts as failed.
@@ -140,12 +141,12 @@ impl Mailer {
 
     /// Claims and sends one queued message now; never returns an error to the caller (a
     /// failure stays queued for the retry job).
-    pub async fn deliver(&self, outbox_id: i64) {
+    pub async fn deliver(&self, outbox_id: OutboxId) {
         self.try_deliver(outbox_id).await;
     }
 
     /// Delivers several messages, one after the other.
-    pub async fn deliver_all(&self, outbox_ids: impl IntoIterator<Item = i64>) {
+    pub async fn deliver_all(&self, outbox_ids: impl IntoIterator<Item = OutboxId>) {
         for id in outbox_ids {
             self.deliver(id).await;
         }
@@ -153,7 +154,7 @@ impl Mailer {
 
     /// Delivers in a background task, so the caller's answer does not wait for (or reveal
     /// anything through the timing of) the mail server.
-    pub fn deliver_in_background(&self, outbox_ids: Vec<i64>) {
+    pub fn deliver_in_background(&self, outbox_ids: Vec<OutboxId>) {
         if outbox_ids.is_empty() {
             return;
         }
@@ -203,13 +204,13 @@ impl Mailer {
         sent
     }
 
-    async fn try_deliver(&self, id: i64) -> Attempt {
+    async fn try_deliver(&self, id: OutboxId) -> Attempt {
         let db = &self.inner.db;
         match outbox::claim(db, id, self.inner.clock.unix_now()).await {
             Ok(true) => {}
             Ok(false) => return Attempt::Skipped,
             Err(error) => {
-                tracing::warn!(%error, outbox_id = id, "could not claim an outbox message");
+                tracing::warn!(%error, outbox_id = id.0, "could not claim an outbox message");
                 return Attempt::Skipped;
             }
         }
@@ -218,7 +219,7 @@ impl Mailer {
             Ok(None) => return Attempt::Skipped,
             Err(error) => {
                 // The claim runs out and the retry job tries again.
-                tracing::warn!(%error, outbox_id = id, "could not load an outbox message");
+                tracing::warn!(%error, outbox_id = id.0, "could not load an outbox message");
                 return Attempt::Skipped;
             }
         };
@@ -227,9 +228,9 @@ impl Mailer {
         match result {
             Ok(()) => {
                 if let Err(error) = outbox::mark_sent(db, id, now).await {
-                    tracing::error!(%error, outbox_id = id, "sent an email but could not record it; it may be sent again");
+                    tracing::error!(%error, outbox_id = id.0, "sent an email but could not record it; it may be sent again");
                 }
-                tracing::info!(outbox_id = id, kind = %message.kind, "email sent");
+                tracing::info!(outbox_id = id.0, kind = %message.kind, "email sent");
                 Attempt::Sent
             }
             Err(failure) => {
@@ -237,16 +238,16 @@ impl Mailer {
                     .await
                 {
                     Ok(AfterFailure::RetryAt(at)) => tracing::warn!(
-                        outbox_id = id, kind = %message.kind, attempts = message.attempts + 1,
+                        outbox_id = id.0, kind = %message.kind, attempts = message.attempts + 1,
                         retry_at = at, error = %failure.message,
                         "email not sent; it will be retried"
                     ),
                     Ok(AfterFailure::GaveUp) => tracing::error!(
-                        outbox_id = id, kind = %message.kind, attempts = message.attempts + 1,
+                        outbox_id = id.0, kind = %message.kind, attempts = message.attempts + 1,
                         error = %failure.message, "email could not be sent; giving up"
                     ),
                     Err(error) => tracing::error!(
-                        %error, outbox_id = id,
+                        %error, outbox_id = id.0,
                         "email not sent and the failure could not be recorded"
                     ),
                 }
@@ -376,7 +377,7 @@ impl lettre::message::header::Header for AutoSubmitted {
 fn message_id(from: &Mailbox, queued: &Queued) -> String {
     use sha2::{Digest, Sha256};
     let digest = Sha256::new()
-        .chain_update(queued.id.to_be_bytes())
+        .chain_update(queued.id.0.to_be_bytes())
         .chain_update(queued.to.as_bytes())
         .chain_update([0])
         .chain_update(queued.subject.as_bytes())
@@ -432,12 +433,12 @@ mod tests {
 
     fn queued(to: &str, subject: &str) -> Queued {
         Queued {
-            id: 1,
+            id: OutboxId(1),
             to: to.into(),
             subject: subject.into(),
             text: "Hello".into(),
             html: "<p>Hello</p>".into(),
-            kind: "test".into(),
+            kind: outbox::EmailKind::Test,
             attempts: 0,
             attachments: Ok(vec![]),
         }
@@ -515,7 +516,7 @@ mod tests {
             id(&first)
         );
         let mut other = queued("ann@example.org", "Hi");
-        other.id = 2;
+        other.id = OutboxId(2);
         let other = build_message(&from(), &other).ok().unwrap();
         assert_ne!(id(&first), id(&other));
         assert!(

@@ -7,7 +7,7 @@ use time::OffsetDateTime;
 use url::Url;
 
 use crate::domain::bookings::Booking;
-use crate::domain::outbox::{Attachment, NewEmail};
+use crate::domain::outbox::{Attachment, EmailKind, NewEmail};
 use crate::domain::pricing::format_rupees;
 use crate::domain::showtimes;
 use crate::domain::tickets;
@@ -92,10 +92,10 @@ pub fn confirmation(
         ),
         text: ConfirmedText { t: &facts }.render().unwrap_or_default(),
         html: ConfirmedHtml { t: &facts }.render().unwrap_or_default(),
-        kind: "booking_confirmed".into(),
+        kind: EmailKind::BookingConfirmed,
         dedupe_key: Some(format!("booking-confirmed:{}", booking.id)),
-        user_id: Some(booking.user_id.0),
-        booking_id: Some(booking.id.0),
+        user_id: Some(booking.user_id),
+        booking_id: Some(booking.id),
         attachments: vec![
             Attachment {
                 filename: format!("ticket-{}.png", booking.code),
@@ -127,10 +127,10 @@ pub fn refund_notice(booking: &Booking, amount_paise: i64, base_url: &Url) -> Ne
         html: RefundedHtml { t: &facts, refund }
             .render()
             .unwrap_or_default(),
-        kind: "booking_refunded".into(),
+        kind: EmailKind::BookingRefunded,
         dedupe_key: Some(format!("booking-refunded:{}", booking.id)),
-        user_id: Some(booking.user_id.0),
-        booking_id: Some(booking.id.0),
+        user_id: Some(booking.user_id),
+        booking_id: Some(booking.id),
         attachments: Vec::new(),
     }
 }

@@ -75,7 +75,7 @@ pub enum PaymentError {
 
 impl PaymentFlow {
     async fn deliver(&self, email: OutboxId) {
-        self.mailer.deliver(email.0).await;
+        self.mailer.deliver(email).await;
     }
 
     /// Opens (or reuses) the provider order of a pending booking. The hold is extended once

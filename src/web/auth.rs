@@ -9,6 +9,7 @@ use tower_sessions::Session;
 
 use crate::db::session_store::USER_ID_KEY;
 use crate::domain::bookings::{self, Booking, PublicId};
+use crate::domain::ids::UserId;
 use crate::domain::roles::Role;
 use crate::domain::users::{self, User};
 use crate::error::AppError;
@@ -25,7 +26,7 @@ pub async fn load_user(
     mut request: Request,
     next: Next,
 ) -> Response {
-    let user = match session.get::<i64>(USER_ID_KEY).await {
+    let user = match session.get::<UserId>(USER_ID_KEY).await {
         Ok(Some(id)) => match users::find_active(&state.db, id).await {
             Ok(user) => user,
             Err(error) => return AppError::from(error).into_response(),
@@ -109,7 +110,7 @@ impl CurrentUser {
         state: &AppState,
         public_id: &PublicId,
     ) -> Result<Booking, AppError> {
-        bookings::find_owned(&state.db, public_id, crate::domain::ids::UserId(self.0.id))
+        bookings::find_owned(&state.db, public_id, self.0.id)
             .await?
             .ok_or(AppError::NotFound)
     }
@@ -160,7 +161,7 @@ pub fn require(
 
 /// Puts `user` into the session after a successful login, with a fresh session id so that
 /// an id planted before login (session fixation) is worthless.
-pub async fn log_in(session: &Session, user_id: i64) -> Result<(), AppError> {
+pub async fn log_in(session: &Session, user_id: UserId) -> Result<(), AppError> {
     session.cycle_id().await?;
     session.insert(USER_ID_KEY, user_id).await?;
     Ok(())

@@ -933,7 +933,7 @@ async fn created_users_can_log_in_and_staff_is_reported() {
     let again = moviebooking::domain::users::create_user(
         &app.db,
         moviebooking::domain::users::NewUser {
-            email: "kim@example.com".into(),
+            email: moviebooking::domain::users::Email::parse("kim@example.com").unwrap(),
             name: "Kim".into(),
             password: PASSWORD.into(),
             role: moviebooking::domain::roles::Role::Customer,
@@ -1097,7 +1097,7 @@ async fn a_hostile_name_cannot_add_recipients_or_headers() {
             subject: "Hello\r\nBcc: victim@example.com".into(),
             text: "hi".into(),
             html: "<p>hi</p>".into(),
-            kind: "test".into(),
+            kind: outbox::EmailKind::Test,
             dedupe_key: None,
             user_id: None,
             booking_id: None,
@@ -1120,10 +1120,10 @@ async fn two_processes_send_each_outbox_message_once() {
         subject: "Your ticket".into(),
         text: "See the attachment.".into(),
         html: "<p>See the attachment.</p>".into(),
-        kind: "test_ticket".into(),
+        kind: outbox::EmailKind::Test,
         dedupe_key: Some("ticket:1".into()),
         user_id: None,
-        booking_id: Some(1),
+        booking_id: Some(moviebooking::domain::ids::BookingId(1)),
         attachments: vec![outbox::Attachment {
             filename: "ticket.txt".into(),
             content_type: "text/plain".into(),

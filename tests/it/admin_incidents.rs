@@ -7,6 +7,7 @@ use crate::common::booking::{booking_status, hold, logged_in_visitors};
 use crate::common::catalogue::seed_small_showtime;
 use crate::common::razorpay::FakeRazorpay;
 use crate::common::{Browser, TestApp};
+use moviebooking::domain::ids::{IncidentId, UserId};
 use moviebooking::domain::pricing::format_rupees;
 use moviebooking::web::admin::PER_PAGE;
 use reqwest::StatusCode;
@@ -234,8 +235,20 @@ async fn an_incident_is_resolved_once_even_when_two_staff_try() {
     .await
     .unwrap();
     let (a, b) = futures::join!(
-        moviebooking::domain::incidents::resolve(&w.app.db, w.staff_id, other, "first", 1),
-        moviebooking::domain::incidents::resolve(&w.app.db, w.staff_id, other, "second", 1),
+        moviebooking::domain::incidents::resolve(
+            &w.app.db,
+            UserId(w.staff_id),
+            IncidentId(other),
+            "first",
+            1
+        ),
+        moviebooking::domain::incidents::resolve(
+            &w.app.db,
+            UserId(w.staff_id),
+            IncidentId(other),
+            "second",
+            1
+        ),
     );
     let outcomes = [a.is_ok(), b.is_ok()];
     assert_eq!(outcomes.iter().filter(|ok| **ok).count(), 1, "{outcomes:?}");

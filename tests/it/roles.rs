@@ -179,10 +179,20 @@ async fn the_domain_refuses_role_changes_by_anyone_but_an_admin() {
     let w = world().await;
     let manager_id = create_user_with_role(&w.app, "m@example.com", PASSWORD, Role::Manager).await;
     let target = create_user(&w.app, "t@example.com", PASSWORD, false).await;
-    let manager = moviebooking::domain::users::find_active(&w.app.db, manager_id)
-        .await
-        .unwrap()
-        .unwrap();
-    let refused = user_admin::set_role(&w.app.db, &manager, target, Role::Admin, 0).await;
+    let manager = moviebooking::domain::users::find_active(
+        &w.app.db,
+        moviebooking::domain::ids::UserId(manager_id),
+    )
+    .await
+    .unwrap()
+    .unwrap();
+    let refused = user_admin::set_role(
+        &w.app.db,
+        &manager,
+        moviebooking::domain::ids::UserId(target),
+        Role::Admin,
+        0,
+    )
+    .await;
     assert!(matches!(refused, Err(UserAdminError::NotAllowed)));
 }

@@ -115,7 +115,7 @@ async fn a_confirmed_ticket_verifies_offline_with_the_served_key_and_nothing_els
     // ...and through the module the check-in uses.
     let claims = ticket_token::verify(&token, &[key]).expect("valid");
     assert_eq!(claims.b, id);
-    assert_eq!(claims.s, b["showtime_id"].as_i64().unwrap());
+    assert_eq!(claims.s.0, b["showtime_id"].as_i64().unwrap());
     assert_eq!(claims.seats.len(), 2);
     let stored = moviebooking::domain::bookings::find_by_public_id(
         &w.app.db,

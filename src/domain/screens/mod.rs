@@ -264,7 +264,7 @@ pub async fn update_screen(
     audit::record(
         &mut tx,
         &NewEntry::new(
-            actor_user_id.map(Into::into),
+            actor_user_id,
             "screen.update",
             "screen",
             id,

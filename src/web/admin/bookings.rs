@@ -17,7 +17,6 @@ use crate::domain::audit::{self, Filter, NewEntry};
 use crate::domain::booking_admin::{self, BookingRow, RefundRow, ResendError, Search};
 use crate::domain::bookings::{self, Booking, PublicId, Status};
 use crate::domain::email_log;
-use crate::domain::ids::UserId;
 use crate::domain::incidents;
 use crate::domain::payments::{self, PaymentRecord, RefundError, RefundPolicy};
 use crate::domain::pricing::format_rupees;
@@ -263,12 +262,12 @@ async fn detail_page(
         .into_iter()
         .map(RefundView::from)
         .collect();
-    let emails = email_log::for_booking(&state.db, b.id.0)
+    let emails = email_log::for_booking(&state.db, b.id)
         .await?
         .into_iter()
         .map(EmailRow::from)
         .collect();
-    let incidents = incidents::for_booking(&state.db, b.id.0)
+    let incidents = incidents::for_booking(&state.db, b.id)
         .await?
         .into_iter()
         .map(IncidentRow::from)
@@ -279,7 +278,7 @@ async fn detail_page(
         ..Filter::default()
     };
     let audit = super::audit::rows(audit::list(&state.db, &filter, 50, 0).await?);
-    let admitted = crate::domain::checkin::live_admission(&state.db, b.id.0)
+    let admitted = crate::domain::checkin::live_admission(&state.db, b.id)
         .await?
         .map(|a| {
             format!(
@@ -435,11 +434,10 @@ pub async fn resend(
         b.id,
         random_token(16)
     ));
-    let resend =
-        booking_admin::queue_resend(&state.db, UserId(me.id), &b, &email, crate::db::unix(now));
+    let resend = booking_admin::queue_resend(&state.db, me.id, &b, &email, crate::db::unix(now));
     match resend.await {
         Ok(id) => {
-            state.mailer.deliver(id.0).await;
+            state.mailer.deliver(id).await;
             flash(
                 &session,
                 Level::Success,

@@ -9,7 +9,7 @@
 
 use askama::Template;
 use axum::Form;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Query, State};
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
@@ -19,12 +19,14 @@ use super::{ConfirmPage, confirmed, render, see_other, utc};
 use crate::domain::checkin::{
     self, CheckinError, Conflict, DoorShowtime, NEXT_HOUR, Presented, Scan, Scanner, Selection,
 };
+use crate::domain::ids::{AdmissionId, DeviceId, ShowtimeId, TheatreId};
 use crate::domain::showtimes::{self, format_in_zone};
 use crate::domain::{checkin_devices, venue_admin};
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
 use crate::web::api::checkin::{undo_error, with_door};
 use crate::web::auth::StaffUser;
+use crate::web::extract::IdPath;
 use crate::web::page::{Level, Page, flash};
 
 /// How far ahead the showtime picker looks.
@@ -52,16 +54,17 @@ pub struct DoorQuery {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum DoorChoice {
     Nothing,
-    Theatre(i64),
-    Showtime(i64),
-    NextHour(i64),
+    Theatre(TheatreId),
+    Showtime(ShowtimeId),
+    NextHour(TheatreId),
 }
 
 impl DoorChoice {
     fn parse(theatre: Option<&str>, showtime: Option<&str>) -> Self {
-        let theatre = theatre.and_then(|t| t.trim().parse::<i64>().ok());
+        // Any integer is taken as an id (one that does not exist shows nothing).
+        let theatre = theatre.and_then(|t| t.trim().parse::<i64>().ok().map(TheatreId));
         let showtime = showtime.map(str::trim);
-        let showtime_id = showtime.and_then(|s| s.parse::<i64>().ok());
+        let showtime_id = showtime.and_then(|s| s.parse::<i64>().ok().map(ShowtimeId));
         match (theatre, showtime, showtime_id) {
             (Some(theatre), Some("next"), _) => Self::NextHour(theatre),
             (_, _, Some(id)) => Self::Showtime(id),
@@ -86,7 +89,7 @@ pub struct DoorResult {
     pub headline: String,
     pub detail: String,
     /// The admission this answer created, for its Undo button.
-    pub undo: Option<i64>,
+    pub undo: Option<AdmissionId>,
 }
 
 fn result_of(outcome: &Result<Scan, CheckinError>, timezone: &str) -> DoorResult {
@@ -202,7 +205,7 @@ async fn door_page(
         .collect();
     let (theatre_id, current) = match choice {
         DoorChoice::Showtime(id) => {
-            let showtime = showtimes::find_showtime(&state.db, crate::domain::ids::ShowtimeId(id))
+            let showtime = showtimes::find_showtime(&state.db, id)
                 .await?
                 .ok_or(AppError::NotFound)?;
             let (admitted, sold) = checkin::door_count(&state.db, id).await?;
@@ -215,7 +218,7 @@ async fn door_page(
                 admitted,
                 sold,
             };
-            (Some(showtime.theatre_id.0), Some(current))
+            (Some(showtime.theatre_id), Some(current))
         }
         DoorChoice::Theatre(id) | DoorChoice::NextHour(id) => (Some(id), None),
         DoorChoice::Nothing => (None, None),
@@ -232,7 +235,7 @@ async fn door_page(
     Ok(DoorPage {
         page,
         theatres,
-        theatre_id,
+        theatre_id: theatre_id.map(i64::from),
         showtime_value: match (&current, next_hour) {
             (Some(s), _) => s.id.to_string(),
             (None, true) => "next".into(),
@@ -349,10 +352,9 @@ pub async fn undo(
     StaffUser(me): StaffUser,
     State(state): State<AppState>,
     session: Session,
-    Path(id): Path<String>,
+    IdPath(id): IdPath<AdmissionId>,
     Form(form): Form<UndoForm>,
 ) -> AppResult<Response> {
-    let id: i64 = id.parse().map_err(|_| AppError::NotFound)?;
     let back = match DoorChoice::parse(form.theatre.as_deref(), form.showtime.as_deref()) {
         DoorChoice::Showtime(s) => format!("/admin/checkin?showtime={s}"),
         DoorChoice::NextHour(t) => format!("/admin/checkin?theatre={t}&showtime=next"),
@@ -452,7 +454,7 @@ pub async fn create_device(
             checkin_devices::create(
                 &state.db,
                 me.id,
-                theatre,
+                TheatreId(theatre),
                 &form.name,
                 state.clock.unix_now(),
             )
@@ -494,10 +496,9 @@ pub async fn revoke_device(
     State(state): State<AppState>,
     session: Session,
     page: Page,
-    Path(id): Path<String>,
+    IdPath(id): IdPath<DeviceId>,
     Form(form): Form<RevokeForm>,
 ) -> AppResult<Response> {
-    let id: i64 = id.parse().map_err(|_| AppError::NotFound)?;
     let device = checkin_devices::find(&state.db, id)
         .await?
         .ok_or(AppError::NotFound)?;

@@ -63,7 +63,7 @@ pub fn bars(days: &[DayRevenue]) -> Vec<Bar> {
 }
 
 pub struct OccupancyRow {
-    pub showtime_id: i64,
+    pub showtime_id: crate::domain::ids::ShowtimeId,
     pub starts: String,
     pub movie: String,
     pub place: String,

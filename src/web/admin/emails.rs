@@ -1,20 +1,20 @@
 //! `/admin/emails`: the email outbox with status, attempts and last error, and "retry now".
 
 use askama::Template;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Query, State};
 use axum::response::Response;
 use serde::Deserialize;
 use tower_sessions::Session;
 
 use super::{PER_PAGE, Pager, query_string, render, see_other, utc};
 use crate::domain::email_log::{self, RetryError};
+use crate::domain::ids::OutboxId;
+use crate::domain::outbox::{self, EmailKind, OutboxStatus};
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
 use crate::web::auth::StaffUser;
+use crate::web::extract::IdPath;
 use crate::web::page::{Level, Page, flash};
-
-/// The statuses a message can be in, for the filter.
-pub const STATUSES: &[&str] = &["queued", "sent", "failed"];
 
 #[derive(Debug, Deserialize, Default)]
 pub struct EmailQuery {
@@ -25,11 +25,13 @@ pub struct EmailQuery {
 }
 
 pub struct EmailRow {
-    pub id: i64,
+    pub id: OutboxId,
     pub recipient: String,
     pub subject: String,
-    pub kind: String,
-    pub status: String,
+    pub kind: EmailKind,
+    pub status: OutboxStatus,
+    /// The badge's style for the status.
+    pub badge: &'static str,
     pub attempts: i64,
     pub error: String,
     pub created: String,
@@ -41,14 +43,19 @@ impl From<email_log::LoggedEmail> for EmailRow {
     fn from(e: email_log::LoggedEmail) -> Self {
         Self {
             id: e.id,
-            retryable: e.status != "sent",
+            retryable: e.status != OutboxStatus::Sent,
+            badge: match e.status {
+                OutboxStatus::Sent => "badge-confirmed",
+                OutboxStatus::Failed => "badge-cancelled",
+                OutboxStatus::Queued => "badge-pending",
+            },
             recipient: e.recipient,
             subject: e.subject,
             kind: e.kind,
             attempts: e.attempts,
             error: e.last_error.unwrap_or_default(),
             created: utc(&e.created_at),
-            next_attempt: if e.status == "queued" {
+            next_attempt: if e.status == OutboxStatus::Queued {
                 utc(&e.next_attempt_at)
             } else {
                 String::new()
@@ -63,7 +70,7 @@ impl From<email_log::LoggedEmail> for EmailRow {
 struct EmailsPage {
     page: Page,
     status: String,
-    statuses: &'static [&'static str],
+    statuses: Vec<&'static str>,
     emails: Vec<EmailRow>,
     pager: Pager,
 }
@@ -77,12 +84,9 @@ pub async fn list(
     let number = super::PageNumber {
         page: q.page.clone(),
     };
-    let status = if STATUSES.contains(&q.status.as_str()) {
-        q.status.clone()
-    } else {
-        String::new()
-    };
-    let mut emails = email_log::list(&state.db, &status, PER_PAGE + 1, number.offset()).await?;
+    let filter = q.status.parse::<OutboxStatus>().ok();
+    let status = filter.map_or("", OutboxStatus::as_str).to_owned();
+    let mut emails = email_log::list(&state.db, filter, PER_PAGE + 1, number.offset()).await?;
     let pager = Pager::new(
         &mut emails,
         number.number(),
@@ -92,7 +96,7 @@ pub async fn list(
     render(EmailsPage {
         page,
         status,
-        statuses: STATUSES,
+        statuses: OutboxStatus::ALL.map(OutboxStatus::as_str).to_vec(),
         emails: emails.into_iter().map(EmailRow::from).collect(),
         pager,
     })
@@ -102,18 +106,16 @@ pub async fn retry(
     StaffUser(me): StaffUser,
     State(state): State<AppState>,
     session: Session,
-    Path(id): Path<String>,
+    IdPath(id): IdPath<OutboxId>,
 ) -> AppResult<Response> {
-    let id: i64 = id.parse().map_err(|_| AppError::NotFound)?;
     match email_log::retry_now(&state.db, me.id, id, state.clock.unix_now()).await {
         Ok(()) => {
             state.mailer.deliver(id).await;
-            let status = email_log::status_of(&state.db, id)
-                .await?
-                .unwrap_or_default();
-            let (level, text) = if status == "sent" {
+            let status = outbox::status_of(&state.db, id).await?.map(|s| s.status);
+            let (level, text) = if status == Some(OutboxStatus::Sent) {
                 (Level::Success, format!("Email #{id} was sent."))
             } else {
+                let status = status.map_or("", OutboxStatus::as_str);
                 (
                     Level::Error,
                     format!("Email #{id} could not be sent yet; it stays queued ({status})."),

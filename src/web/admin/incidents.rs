@@ -5,17 +5,19 @@
 
 use askama::Template;
 use axum::Form;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
 use serde::Deserialize;
 use tower_sessions::Session;
 
 use super::{PER_PAGE, PageNumber, Pager, query_string, see_other, utc};
+use crate::domain::ids::IncidentId;
 use crate::domain::incidents::{self, Incident, ResolveError, StatusFilter};
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
 use crate::web::auth::StaffUser;
+use crate::web::extract::IdPath;
 use crate::web::page::{Level, Page, flash};
 
 #[derive(Debug, Deserialize, Default)]
@@ -32,7 +34,7 @@ fn filter_of(status: &str) -> StatusFilter {
 }
 
 pub struct IncidentRow {
-    pub id: i64,
+    pub id: IncidentId,
     pub kind: String,
     pub detail: String,
     pub created: String,
@@ -92,7 +94,7 @@ async fn list_page(
     page: Page,
     filter: StatusFilter,
     number: &PageNumber,
-    failed: Option<(i64, String, &'static str)>,
+    failed: Option<(IncidentId, String, &'static str)>,
 ) -> AppResult<String> {
     let mut rows = incidents::list(&state.db, filter, PER_PAGE + 1, number.offset()).await?;
     let pager = Pager::new(
@@ -146,10 +148,9 @@ pub async fn resolve(
     State(state): State<AppState>,
     session: Session,
     page: Page,
-    Path(id): Path<String>,
+    IdPath(id): IdPath<IncidentId>,
     Form(form): Form<ResolveForm>,
 ) -> AppResult<Response> {
-    let id: i64 = id.parse().map_err(|_| AppError::NotFound)?;
     let filter = filter_of(&form.status);
     let number = PageNumber {
         page: form.page.clone(),

@@ -21,7 +21,7 @@ use super::{
 use crate::domain::audit::{self, Filter, NewEntry};
 use crate::domain::catalogue::{self, CatalogueError, MAX_POSTER_BYTES};
 use crate::domain::catalogue_edit::{self, EditError};
-use crate::domain::ids::{MovieId, UserId};
+use crate::domain::ids::MovieId;
 use crate::domain::movie_admin::{self, MovieRow};
 use crate::error::{AppError, AppResult, FieldErrors};
 use crate::state::AppState;
@@ -148,7 +148,7 @@ pub async fn update(
         return movie_page(&state, page, id, Some(form), errors).await;
     }
     let now = state.clock.now();
-    match catalogue_edit::update_movie(&state.db, UserId(me.id), id, &movie, now).await {
+    match catalogue_edit::update_movie(&state.db, me.id, id, &movie, now).await {
         Ok(()) => {
             flash(
                 &session,
@@ -293,7 +293,7 @@ pub async fn set_active(
             cancel: back,
         });
     }
-    movie_admin::set_active(&state.db, UserId(me.id), id, on, state.clock.unix_now()).await?;
+    movie_admin::set_active(&state.db, me.id, id, on, state.clock.unix_now()).await?;
     let text = if on {
         "is back in the catalogue"
     } else {

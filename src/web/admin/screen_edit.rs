@@ -13,7 +13,7 @@ use super::screens::{
     CheckedScreen, PreviewCell, ScreenFields, ScreenForm, check_form, field_error, preview,
 };
 use super::{render, see_other};
-use crate::domain::ids::{ScreenId, UserId};
+use crate::domain::ids::ScreenId;
 use crate::domain::screens::{self, CategoryDef, ScreenDetail, ScreenListRow};
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
@@ -107,7 +107,7 @@ pub async fn save(
             &name,
             &categories,
             &form.layout,
-            Some(UserId(me.id)),
+            Some(me.id),
             state.clock.now(),
         )
         .await

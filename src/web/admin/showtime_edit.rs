@@ -14,7 +14,7 @@ use tower_sessions::Session;
 
 use super::showtime_new::{ShowtimeFields, field_error};
 use super::{render, see_other};
-use crate::domain::ids::{ShowtimeId, UserId};
+use crate::domain::ids::ShowtimeId;
 use crate::domain::showtimes::{
     self, CategoryPrice, ShowtimeDetail, ShowtimeError, local_time, prices_of,
 };
@@ -147,7 +147,7 @@ pub async fn save(
         return rerender(template, errors, StatusCode::UNPROCESSABLE_ENTITY);
     };
     let id = template.show.id;
-    let actor = Some(UserId(me.id));
+    let actor = Some(me.id);
     match showtimes::update_showtime(&state.db, id, &new, actor, state.clock.now()).await {
         Ok(summary) => {
             flash(

@@ -124,8 +124,7 @@ pub async fn cancel(
     let show = showtimes::find_showtime(&state.db, id)
         .await?
         .ok_or(AppError::NotFound)?;
-    let to_refund =
-        booking_admin::confirmed_bookings_of(&state.db, id).await?;
+    let to_refund = booking_admin::confirmed_bookings_of(&state.db, id).await?;
     let when = format_in_zone(show.starts_at, &show.timezone);
     if !confirmed(&form.confirm) {
         return render(ConfirmPage {

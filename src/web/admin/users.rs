@@ -3,7 +3,7 @@
 
 use askama::Template;
 use axum::Form;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Query, State};
 use axum::response::Response;
 use serde::Deserialize;
 use tower_sessions::Session;
@@ -11,14 +11,17 @@ use tower_sessions::Session;
 use super::{ConfirmPage, PER_PAGE, Pager, confirmed, query_string, render, see_other, utc};
 use crate::domain::audit::{self, Filter};
 use crate::domain::bookings;
+use crate::domain::ids::UserId;
 use crate::domain::pricing::format_rupees;
 use crate::domain::roles::Role;
 use crate::domain::showtimes::format_in_zone;
 use crate::domain::user_admin::{self, UserAdminError, UserRow};
+use crate::domain::users::User;
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
 use crate::web::admin::audit::EntryRow;
 use crate::web::auth::StaffUser;
+use crate::web::extract::IdPath;
 use crate::web::page::{Level, Page, flash};
 
 #[derive(Debug, Deserialize, Default)]
@@ -84,21 +87,16 @@ struct UserPage {
     audit: Vec<EntryRow>,
 }
 
-fn parse_id(raw: &str) -> AppResult<i64> {
-    raw.parse::<i64>().map_err(|_| AppError::NotFound)
-}
-
 pub async fn detail(
     StaffUser(me): StaffUser,
     State(state): State<AppState>,
     page: Page,
-    Path(id): Path<String>,
+    IdPath(id): IdPath<UserId>,
 ) -> AppResult<Response> {
-    let id = parse_id(&id)?;
     let row = user_admin::find(&state.db, id)
         .await?
         .ok_or(AppError::NotFound)?;
-    let (user_id, now) = (crate::domain::ids::UserId(id), state.clock.now());
+    let (user_id, now) = (id, state.clock.now());
     let bookings = bookings::list_for_user(&state.db, user_id, now)
         .await?
         .into_iter()
@@ -149,27 +147,44 @@ async fn refused(session: &Session, error: UserAdminError, back: &str) -> AppRes
     }
 }
 
+/// The account a change is about, or the page to answer with: 404 when there is no such
+/// account, a refusal when it is the admin's own.
+async fn other_account(
+    state: &AppState,
+    session: &Session,
+    me: &User,
+    id: UserId,
+    back: &str,
+) -> AppResult<Result<UserRow, Response>> {
+    let row = user_admin::find(&state.db, id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    if me.id == id {
+        return refused(session, UserAdminError::OwnAccount, back)
+            .await
+            .map(Err);
+    }
+    Ok(Ok(row))
+}
+
 pub async fn set_active(
     StaffUser(me): StaffUser,
     State(state): State<AppState>,
     session: Session,
     page: Page,
-    Path(id): Path<String>,
+    IdPath(id): IdPath<UserId>,
     Form(form): Form<ActiveForm>,
 ) -> AppResult<Response> {
-    let id = parse_id(&id)?;
     let on = match form.value.as_str() {
         "on" => true,
         "off" => false,
         _ => return Err(AppError::bad_request("Choose on or off.")),
     };
     let back = format!("/admin/users/{id}");
-    let row = user_admin::find(&state.db, id)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    if me.id == id {
-        return refused(&session, UserAdminError::OwnAccount, &back).await;
-    }
+    let row = match other_account(&state, &session, &me, id, &back).await? {
+        Ok(row) => row,
+        Err(answer) => return Ok(answer),
+    };
     // Reactivation gives nothing away and is undone in one click; deactivation is
     // confirmed first.
     if !on && !confirmed(&form.confirm) {
@@ -222,22 +237,19 @@ pub async fn set_role(
     State(state): State<AppState>,
     session: Session,
     page: Page,
-    Path(id): Path<String>,
+    IdPath(id): IdPath<UserId>,
     Form(form): Form<RoleForm>,
 ) -> AppResult<Response> {
-    let id = parse_id(&id)?;
     let Some(role) = Role::parse(form.role.trim()) else {
         return Err(AppError::bad_request(
             "Choose a role: customer, usher, box_office, manager or admin.",
         ));
     };
     let back = format!("/admin/users/{id}");
-    let row = user_admin::find(&state.db, id)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    if me.id == id {
-        return refused(&session, UserAdminError::OwnAccount, &back).await;
-    }
+    let row = match other_account(&state, &session, &me, id, &back).await? {
+        Ok(row) => row,
+        Err(answer) => return Ok(answer),
+    };
     if row.user.role == role {
         flash(
             &session,

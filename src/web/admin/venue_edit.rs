@@ -13,7 +13,7 @@ use tower_sessions::Session;
 use super::{form_status, render, see_other};
 use crate::domain::catalogue::{self, City};
 use crate::domain::catalogue_edit::{self, EditError, TheatreFields};
-use crate::domain::ids::{CityId, TheatreId, UserId};
+use crate::domain::ids::{CityId, TheatreId};
 use crate::error::{AppError, AppResult, FieldErrors};
 use crate::state::AppState;
 use crate::web::auth::StaffUser;
@@ -84,7 +84,7 @@ pub async fn update_city(
 ) -> AppResult<Response> {
     let saved = catalogue_edit::update_city(
         &state.db,
-        UserId(me.id),
+        me.id,
         id,
         &form.name,
         &form.slug,
@@ -183,9 +183,7 @@ pub async fn update_theatre(
         address: form.address.clone(),
         timezone: form.timezone.clone(),
     };
-    match catalogue_edit::update_theatre(&state.db, UserId(me.id), id, &fields, state.clock.now())
-        .await
-    {
+    match catalogue_edit::update_theatre(&state.db, me.id, id, &fields, state.clock.now()).await {
         Ok(()) => {
             flash(
                 &session,

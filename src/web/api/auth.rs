@@ -16,6 +16,7 @@ use serde_json::json;
 use tower_sessions::Session;
 
 use crate::domain::accounts::{self, AccountError, Registration};
+use crate::domain::ids::UserId;
 use crate::domain::roles::Role;
 use crate::domain::users::User;
 use crate::error::{AppError, ErrorBody};
@@ -58,7 +59,7 @@ pub struct LoginBody {
 /// A user as the API shows them.
 #[derive(Serialize)]
 pub struct UserJson {
-    id: i64,
+    id: UserId,
     email: String,
     name: String,
     /// Any staff role; kept beside `role` for clients written before roles.
@@ -142,14 +143,13 @@ async fn register(
     Json(body): Json<RegisterBody>,
 ) -> Result<Response, AppError> {
     state.limiter.check(rate_limit::Limit::Register, &ip)?;
-    let registration = Registration {
-        name: body.name,
-        email: body.email,
-        password: body.password,
+    let registration = match Registration::parse(&body.name, &body.email, &body.password) {
+        Ok(registration) => registration,
+        Err(fields) => return Ok(account_error(AccountError::Invalid(fields))),
     };
     match accounts::register(
         &state.db,
-        &state.config,
+        state.config.as_ref(),
         registration,
         state.clock.unix_now(),
     )

@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 use time::format_description::well_known::Rfc3339;
 
 use crate::domain::bookings::{self, Booking, PublicId, Status};
-use crate::domain::ids::{SeatId, ShowtimeId, UserId};
+use crate::domain::ids::{SeatId, ShowtimeId};
 use crate::domain::payments::{RefundError, RefundPolicy};
 use crate::domain::showtimes;
 use crate::domain::ticket_keys;
@@ -67,7 +67,7 @@ pub async fn seats(
         .await?
         .ok_or(AppError::NotFound)?;
     let mine = match &user {
-        Some(user) => bookings::pending_for(&state.db, UserId(user.id), showtime_id).await?,
+        Some(user) => bookings::pending_for(&state.db, user.id, showtime_id).await?,
         None => None,
     };
     let seats = bookings::seat_map(&state.db, &showtime, state.clock.now(), mine).await?;
@@ -115,7 +115,7 @@ pub async fn hold(
         &state.db,
         &state.config.booking,
         now,
-        UserId(user.0.id),
+        user.0.id,
         showtime_id,
         &request.seat_ids,
     )
@@ -129,7 +129,7 @@ pub async fn hold(
 
 /// `GET /api/v1/bookings`.
 pub async fn list(State(state): State<AppState>, user: CurrentUser) -> AppResult<Json<Value>> {
-    let all = bookings::list_for_user(&state.db, UserId(user.0.id), state.clock.now()).await?;
+    let all = bookings::list_for_user(&state.db, user.0.id, state.clock.now()).await?;
     let mut items = Vec::with_capacity(all.len());
     for booking in &all {
         // The signing key is read once and then comes from memory.
@@ -160,7 +160,7 @@ pub async fn cancel(
         message,
     };
     let now = state.clock.now();
-    let me = UserId(user.0.id);
+    let me = user.0.id;
     match booking.status_at(now) {
         Status::Pending if bookings::cancel_pending(&state.db, &booking, me, now).await? => {}
         Status::Confirmed => {

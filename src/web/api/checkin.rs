@@ -5,7 +5,7 @@
 //! Bearer <device token>`), both turned into a `Scanner` by one extractor, which is this
 //! API's guard: anyone else gets the customer's 404, a bad or revoked device token 401.
 
-use axum::extract::{FromRequestParts, Path, State};
+use axum::extract::{FromRequestParts, State};
 use axum::http::request::Parts;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -19,11 +19,13 @@ use crate::domain::checkin::{
     self, CheckinError, Door, OfflineScan, Presented, Scan, Scanner, Selection, UndoError,
     UndoOutcome,
 };
+use crate::domain::ids::{AdmissionId, ShowtimeId};
 use crate::domain::roles::Role;
 use crate::domain::{checkin_devices, showtimes, ticket_keys};
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
 use crate::web::auth::MaybeUser;
+use crate::web::extract::IdPath;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -47,14 +49,13 @@ impl FromRequestParts<AppState> for DoorScanner {
                 .and_then(|v| v.strip_prefix("Bearer "))
                 .map(str::trim)
                 .ok_or(AppError::Unauthorized)?;
-            let (device_id, theatre_id, name) =
-                checkin_devices::authenticate(&state.db, token, state.clock.now())
-                    .await?
-                    .ok_or(AppError::Unauthorized)?;
+            let device = checkin_devices::authenticate(&state.db, token, state.clock.now())
+                .await?
+                .ok_or(AppError::Unauthorized)?;
             return Ok(DoorScanner(Scanner::Device {
-                device_id,
-                theatre_id,
-                name,
+                device_id: device.id,
+                theatre_id: device.theatre_id,
+                name: device.name,
             }));
         }
         match parts.extensions.get::<MaybeUser>() {
@@ -186,7 +187,7 @@ pub fn scan_answer(outcome: &Result<Scan, CheckinError>) -> (StatusCode, Value) 
 pub struct AdmitBody {
     token: Option<String>,
     code: Option<String>,
-    showtime_id: i64,
+    showtime_id: ShowtimeId,
 }
 
 /// `POST /api/v1/checkin`.
@@ -234,9 +235,8 @@ pub fn undo_error(outcome: UndoOutcome) -> AppError {
 pub async fn undo(
     State(state): State<AppState>,
     DoorScanner(scanner): DoorScanner,
-    Path(admission_id): Path<String>,
+    IdPath(admission_id): IdPath<AdmissionId>,
 ) -> AppResult<Json<Value>> {
-    let admission_id: i64 = admission_id.parse().map_err(|_| AppError::NotFound)?;
     checkin::undo(
         &state.db,
         &state.config.checkin,
@@ -255,16 +255,15 @@ pub async fn undo(
 pub async fn tickets(
     State(state): State<AppState>,
     DoorScanner(scanner): DoorScanner,
-    Path(showtime_id): Path<String>,
+    IdPath(showtime_id): IdPath<ShowtimeId>,
 ) -> AppResult<Json<Value>> {
-    let showtime_id: i64 = showtime_id.parse().map_err(|_| AppError::NotFound)?;
     let showtime = checkin::door_showtime(&state.db, &scanner, showtime_id)
         .await
         .map_err(|error| match error {
             CheckinError::Database(error) => AppError::Database(error),
             _ => AppError::NotFound,
         })?;
-    let tickets = checkin::tickets_of(&state.db, showtime.id.0).await?;
+    let tickets = checkin::tickets_of(&state.db, showtime.id).await?;
     Ok(Json(json!({
         "showtime": {
             "id": showtime.id,
@@ -292,7 +291,7 @@ pub struct SyncItem {
     client_id: String,
     token: Option<String>,
     code: Option<String>,
-    showtime_id: i64,
+    showtime_id: ShowtimeId,
     #[serde(with = "time::serde::rfc3339")]
     scanned_at: OffsetDateTime,
 }

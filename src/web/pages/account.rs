@@ -17,7 +17,7 @@ use serde::Deserialize;
 use tower_sessions::Session;
 
 use crate::domain::accounts::{self, AccountError, PasswordChange, Registration, Verification};
-use crate::domain::users::{self, User};
+use crate::domain::users::{Email, User};
 use crate::error::{AppResult, FieldErrors};
 use crate::state::AppState;
 use crate::web::api::auth::account_error;
@@ -140,7 +140,8 @@ async fn register(
     Form(form): Form<RegisterForm>,
 ) -> AppResult<Response> {
     state.limiter.check(rate_limit::Limit::Register, &ip)?;
-    let mut errors = users::validate_new_user(&form.name, &form.email, &form.password);
+    let parsed = Registration::parse(&form.name, &form.email, &form.password);
+    let mut errors = parsed.as_ref().err().cloned().unwrap_or_default();
     if form.password_confirm != form.password {
         errors.insert(
             "password_confirm".into(),
@@ -155,17 +156,13 @@ async fn register(
             errors: errors.into(),
         })
     };
-    if !errors.is_empty() {
-        return rerender(page, errors);
-    }
-    let registration = Registration {
-        name: form.name.clone(),
-        email: form.email.clone(),
-        password: form.password.clone(),
+    let registration = match parsed {
+        Ok(registration) if errors.is_empty() => registration,
+        _ => return rerender(page, errors),
     };
     match accounts::register(
         &state.db,
-        &state.config,
+        state.config.as_ref(),
         registration,
         state.clock.unix_now(),
     )
@@ -285,16 +282,19 @@ async fn resend(
     state
         .limiter
         .check(rate_limit::Limit::Register, &format!("resend:{ip}"))?;
-    if let Some(error) = users::email_error(&users::normalize_email(&form.email)) {
-        return render(VerifyPage {
-            page,
-            state: VerifyState::Resend,
-            email: form.email,
-            errors: FieldErrors::from([("email".to_owned(), error)]).into(),
-        });
-    }
+    let email = match Email::parse(&form.email) {
+        Ok(email) => email,
+        Err(error) => {
+            return render(VerifyPage {
+                page,
+                state: VerifyState::Resend,
+                email: form.email,
+                errors: FieldErrors::from([("email".to_owned(), error.to_string())]).into(),
+            });
+        }
+    };
     let now = state.clock.unix_now();
-    match accounts::resend_verification(&state.db, &state.config, &form.email, now).await {
+    match accounts::resend_verification(&state.db, state.config.as_ref(), &email, now).await {
         Ok(ids) => {
             state.mailer.deliver_in_background(ids);
             Ok(see_other("/accounts/verify/sent"))
@@ -434,7 +434,17 @@ async fn reset_request(
 ) -> AppResult<Response> {
     state.limiter.check(rate_limit::Limit::PasswordReset, &ip)?;
     let now = state.clock.unix_now();
-    match accounts::request_password_reset(&state.db, &state.config, &form.email, now).await {
+    let email = match Email::parse(&form.email) {
+        Ok(email) => email,
+        Err(error) => {
+            return refused(ResetRequestPage {
+                page,
+                email: form.email,
+                errors: FieldErrors::from([("email".to_owned(), error.to_string())]).into(),
+            });
+        }
+    };
+    match accounts::request_password_reset(&state.db, state.config.as_ref(), &email, now).await {
         Ok(ids) => {
             state.mailer.deliver_in_background(ids);
             Ok(see_other("/accounts/password-reset/sent"))

@@ -9,7 +9,6 @@ use tower_sessions::Session;
 
 use crate::domain::bookings::{self, Booking, PublicId, Status};
 use crate::domain::checkin;
-use crate::domain::ids::UserId;
 use crate::domain::payments::{RefundError, RefundPolicy};
 use crate::domain::pricing::format_rupees;
 use crate::domain::showtimes;
@@ -133,7 +132,7 @@ pub async fn list(
     page: Page,
 ) -> AppResult<Html<String>> {
     let now = state.clock.now();
-    let all = bookings::list_for_user(&state.db, UserId(user.0.id), now).await?;
+    let all = bookings::list_for_user(&state.db, user.0.id, now).await?;
     let (upcoming, past): (Vec<_>, Vec<_>) = all
         .iter()
         .map(|b| BookingView::new(b, now))
@@ -172,7 +171,7 @@ pub async fn detail(
     let booking = user.booking(&state, &public_id).await?;
     let now = state.clock.now();
     let status = booking.status_at(now);
-    let admitted = checkin::live_admission(&state.db, booking.id.0)
+    let admitted = checkin::live_admission(&state.db, booking.id)
         .await?
         .map(|a| showtimes::format_in_zone(a.admitted_at, &booking.timezone));
     let template = DetailPage {
@@ -246,7 +245,7 @@ pub async fn cancel(
 ) -> AppResult<Redirect> {
     let booking = user.booking(&state, &public_id).await?;
     let now = state.clock.now();
-    let me = UserId(user.0.id);
+    let me = user.0.id;
     match booking.status_at(now) {
         Status::Pending if bookings::cancel_pending(&state.db, &booking, me, now).await? => {
             flash(

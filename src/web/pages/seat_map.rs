@@ -9,7 +9,7 @@ use axum::extract::State;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 
 use crate::domain::bookings::{self, HoldError, MapSeat, SeatStatus};
-use crate::domain::ids::{SeatId, ShowtimeId, UserId};
+use crate::domain::ids::{SeatId, ShowtimeId};
 use crate::domain::pricing::format_rupees;
 use crate::domain::screens::SeatKind;
 use crate::domain::showtimes::{self, ShowtimeDetail};
@@ -157,9 +157,7 @@ async fn render(
 ) -> AppResult<Html<String>> {
     let now = state.clock.now();
     let viewer_booking = match &page.user {
-        Some(user) => {
-            bookings::pending_for(&state.db, UserId(user.id), showtime.id).await?
-        }
+        Some(user) => bookings::pending_for(&state.db, user.id, showtime.id).await?,
         None => None,
     };
     let seats = bookings::seat_map(&state.db, &showtime, now, viewer_booking).await?;
@@ -239,7 +237,7 @@ pub async fn hold(
         &state.db,
         &state.config.booking,
         now,
-        UserId(user.id),
+        user.id,
         showtime_id,
         &seat_ids,
     );

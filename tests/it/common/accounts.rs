@@ -23,7 +23,8 @@ pub async fn create_user_with_role(app: &TestApp, email: &str, password: &str, r
     let user = users::create_user(
         &app.db,
         NewUser {
-            email: email.to_owned(),
+            email: users::Email::parse(email)
+                .unwrap_or_else(|error| panic!("create_user({email}): {error}")),
             name,
             password: password.to_owned(),
             role,
@@ -33,7 +34,7 @@ pub async fn create_user_with_role(app: &TestApp, email: &str, password: &str, r
     )
     .await
     .unwrap_or_else(|error| panic!("create_user({email}): {error}"));
-    user.id
+    user.id.0
 }
 
 /// Logs `browser` in through the login form and checks it was sent on to the home page.
