@@ -21,9 +21,7 @@ pub async fn run_once(state: &AppState) {
         Ok(n) => tracing::info!(expired = n, "expired unpaid holds"),
         Err(error) => tracing::warn!(%error, "could not expire holds"),
     }
-    crate::web::booking_routes::payment_flow(state)
-        .run_jobs(now)
-        .await;
+    state.payment_flow().run_jobs(now).await;
     match DbSessionStore::new(state.db.clone())
         .delete_expired(now)
         .await

@@ -15,6 +15,10 @@ use prometheus::{
     TextEncoder,
 };
 
+use strum::VariantNames;
+
+use crate::domain::bookings::Status;
+use crate::domain::outbox::OutboxStatus;
 use crate::domain::stats::DbFigures;
 
 /// The content type of the Prometheus text exposition format.
@@ -22,7 +26,7 @@ pub const CONTENT_TYPE: &str = "text/plain; version=0.0.4; charset=utf-8";
 
 /// Booking states that are always reported, at 0 when there are none, so dashboards and
 /// alerts never see a series disappear.
-const BOOKING_STATES: &[&str] = &["pending", "confirmed", "expired", "cancelled", "refunded"];
+const BOOKING_STATES: &[&str] = <Status as VariantNames>::VARIANTS;
 
 /// Failed payments by kind; shared by every app of the process (payments code has no state).
 static PAYMENT_FAILURES: LazyLock<Option<IntCounterVec>> = LazyLock::new(|| {
@@ -166,7 +170,9 @@ fn scrape_gauges(figures: Option<&DbFigures>) -> Vec<prometheus::proto::MetricFa
         ),
         &["status"],
     ) {
-        outbox.with_label_values(&["queued"]).set(0);
+        outbox
+            .with_label_values(&[OutboxStatus::Queued.as_str()])
+            .set(0);
         for (status, count) in &figures.outbox_by_status {
             outbox.with_label_values(&[status.as_str()]).set(*count);
         }

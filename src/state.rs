@@ -8,6 +8,7 @@ use crate::db::Db;
 use crate::email::{Mailer, MailerError};
 use crate::metrics::Metrics;
 use crate::payments::Gateway;
+use crate::payments::flow::PaymentFlow;
 use crate::web::rate_limit::{RateLimiter, TrustedProxyHops};
 
 /// Shared application state; cheap to clone (everything inside is reference-counted).
@@ -24,6 +25,19 @@ pub struct AppState {
 }
 
 impl AppState {
+    /// The payment flow of this process: only the parts of the state it works with, so the
+    /// flow (and the jobs that drive it) never depends on the web layer.
+    pub fn payment_flow(&self) -> PaymentFlow {
+        PaymentFlow {
+            db: self.db.clone(),
+            gateway: self.payments.clone(),
+            mailer: self.mailer.clone(),
+            clock: self.clock.clone(),
+            payment_window: self.config.booking.payment_window,
+            base_url: self.config.base_url.clone(),
+        }
+    }
+
     /// Assembles the state from a configuration and an opened database. Fails when the
     /// email backend cannot be set up (bad SMTP_URL, mail folder not writable).
     pub fn new(config: Config, db: Db, clock: Clock) -> Result<Self, MailerError> {

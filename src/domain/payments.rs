@@ -7,7 +7,7 @@
 //! booking) in the same transaction. Whichever arrives second finds the work done.
 //!
 //! The facts stored here (currency, payment and refund statuses) are the domain's own; the
-//! gateway (`crate::payments`) maps what the provider answers onto them.
+//! gateway (`src/payments`) maps what the provider answers onto them.
 
 use serde::Deserialize;
 use time::OffsetDateTime;

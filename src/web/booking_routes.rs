@@ -4,7 +4,6 @@
 use axum::Router;
 use axum::routing::{get, post};
 
-use crate::payments::flow::PaymentFlow;
 use crate::state::AppState;
 use crate::web::{api, pages, webhooks};
 
@@ -38,16 +37,4 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/bookings", get(api::bookings::list))
         .route("/api/v1/bookings/{id}", get(api::bookings::detail))
         .route("/api/v1/bookings/{id}/cancel", post(api::bookings::cancel))
-}
-
-/// The payment flow of this process: the parts of the state it works with.
-pub fn payment_flow(state: &AppState) -> PaymentFlow {
-    PaymentFlow {
-        db: state.db.clone(),
-        gateway: state.payments.clone(),
-        mailer: state.mailer.clone(),
-        clock: state.clock.clone(),
-        payment_window: state.config.booking.payment_window,
-        base_url: state.config.base_url.clone(),
-    }
 }

@@ -12,7 +12,6 @@ use crate::domain::payments::{self, PaymentStatus, RefundStatus};
 use crate::error::{AppError, AppResult};
 use crate::payments::{RazorpayPayment, WebhookEvent};
 use crate::state::AppState;
-use crate::web::booking_routes::payment_flow;
 
 #[derive(Deserialize)]
 struct Event {
@@ -76,7 +75,7 @@ pub async fn razorpay(
                 // Razorpay wants an answer within a second: record the settlement now, and
                 // send the email or refund that follows without keeping the webhook waiting
                 // (both are queued in the database, so nothing is lost if this stops).
-                let flow = payment_flow(&state);
+                let flow = state.payment_flow();
                 let outcome = flow.record_settlement(&payment).await?;
                 tokio::spawn(async move { flow.follow_up(&outcome).await });
             }

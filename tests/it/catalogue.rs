@@ -6,7 +6,9 @@
 use crate::common::catalogue::{CLASSIC_PAISE, SMALL_LAYOUT, seed_demo, seed_small_showtime};
 use crate::common::query_count::statements_of_get;
 use crate::common::{Browser, TestApp, location};
-use moviebooking::domain::catalogue::{self, CatalogueError, Certificate, MovieRef, NewMovie};
+use moviebooking::domain::catalogue::{
+    self, CatalogueError, Certificate, MovieRef, NewMovie, Slug,
+};
 use moviebooking::domain::ids::{CityId, MovieId, ScreenId, ShowtimeId, TheatreId};
 use moviebooking::domain::screens::{self, CategoryDef, CreatedScreen, ScreenError};
 use moviebooking::domain::showtimes::{self, Format, NewPrice, NewShowtime, ShowtimeError};
@@ -21,7 +23,10 @@ struct Place {
 }
 
 async fn place(app: &TestApp, city: &str, slug: &str, theatre: &str) -> Place {
-    let city = match catalogue::find_city_by_slug(&app.db, slug).await.unwrap() {
+    let city = match catalogue::find_city_by_slug(&app.db, &Slug::parse(slug).unwrap())
+        .await
+        .unwrap()
+    {
         Some(city) => city,
         None => catalogue::create_city(&app.db, city, slug).await.unwrap(),
     };

@@ -4,7 +4,7 @@
 use serde::Serialize;
 use sqlx::AnyConnection;
 
-use super::{CatalogueError, invalid, lookup_text, slugify};
+use super::{CatalogueError, Slug, invalid, slugify};
 use crate::db::Db;
 use crate::domain::ids::CityId;
 
@@ -15,9 +15,9 @@ pub struct City {
     pub slug: String,
 }
 
-pub async fn find_city_by_slug(db: &Db, slug: &str) -> Result<Option<City>, sqlx::Error> {
+pub async fn find_city_by_slug(db: &Db, slug: &Slug) -> Result<Option<City>, sqlx::Error> {
     sqlx::query_as("SELECT id, name, slug FROM cities WHERE slug = $1")
-        .bind(lookup_text(slug))
+        .bind(slug.as_str())
         .fetch_optional(db.reader())
         .await
 }

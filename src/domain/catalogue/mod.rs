@@ -31,7 +31,7 @@ pub use posters::{
 pub use search::{
     FilterOptions, MovieFilter, MoviePage, Shelves, filter_options, search_movies, shelves,
 };
-pub use slug::slugify;
+pub use slug::{Slug, slugify};
 pub(crate) use theatres::{check_theatre, create_theatre_in};
 pub use theatres::{create_theatre, is_known_timezone};
 

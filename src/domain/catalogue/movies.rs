@@ -9,7 +9,7 @@ use sqlx::AnyConnection;
 use time::{Date, OffsetDateTime};
 
 use super::query::Arg;
-use super::{CatalogueError, invalid, lookup_text, parse_date, slugify};
+use super::{CatalogueError, Slug, invalid, parse_date, slugify};
 use crate::db::{Db, unix};
 use crate::domain::ids::MovieId;
 use crate::domain::validation::FieldErrors;
@@ -328,8 +328,8 @@ pub(super) async fn load_tags(db: &Db, cards: &mut [MovieCard]) -> Result<(), sq
 }
 
 /// The active movie with this slug.
-pub async fn find_movie_by_slug(db: &Db, slug: &str) -> Result<Option<MovieDetail>, sqlx::Error> {
-    find_movie_where(db, "m.slug", Arg::Text(lookup_text(slug))).await
+pub async fn find_movie_by_slug(db: &Db, slug: &Slug) -> Result<Option<MovieDetail>, sqlx::Error> {
+    find_movie_where(db, "m.slug", Arg::Text(slug.as_str().to_owned())).await
 }
 
 /// The active movie with this id.

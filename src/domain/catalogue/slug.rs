@@ -52,9 +52,57 @@ fn latin_ascii(c: char) -> &'static str {
     }
 }
 
+/// A slug as it arrives in a URL or a form, checked once at the edge: lower-case ASCII
+/// letters and digits in dash-separated runs, as `slugify` makes them (plus the `-2`
+/// suffixes that keep slugs unique). Anything else cannot name a movie or a city, so the
+/// lookups that take a `Slug` never see it.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Slug(String);
+
+/// Longest accepted: `MAX_SLUG_LEN` plus room for a uniqueness suffix.
+const MAX_PARSED_SLUG_LEN: usize = MAX_SLUG_LEN + 20;
+
+impl Slug {
+    /// The slug if `text` is shaped like one, else `None`.
+    pub fn parse(text: &str) -> Option<Self> {
+        let shaped = !text.is_empty()
+            && text.len() <= MAX_PARSED_SLUG_LEN
+            && text.split('-').all(|run| {
+                !run.is_empty()
+                    && run
+                        .bytes()
+                        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+            });
+        shaped.then(|| Slug(text.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::str::FromStr for Slug {
+    type Err = crate::domain::ids::NotAnId;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        Slug::parse(text).ok_or(crate::domain::ids::NotAnId)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_slug_shaped_text_parses_as_a_slug() {
+        for good in ["mumbai", "the-matrix-2", "1917"] {
+            assert_eq!(Slug::parse(good).map(|s| s.0), Some(good.to_owned()));
+        }
+        for bad in ["", "-a", "a-", "a--b", "Mumbai", "a b", "a\0", "x%00", "é"] {
+            assert_eq!(Slug::parse(bad), None, "{bad:?}");
+        }
+        assert_eq!(Slug::parse(&"a".repeat(101)), None);
+    }
 
     #[test]
     fn slugs_are_lower_case_words_joined_by_dashes() {

@@ -29,7 +29,6 @@ use crate::web::admin::audit::EntryRow;
 use crate::web::admin::emails::EmailRow;
 use crate::web::admin::incidents::IncidentRow;
 use crate::web::auth::StaffUser;
-use crate::web::booking_routes::payment_flow;
 use crate::web::extract::IdPath;
 use crate::web::page::{Level, Page, flash};
 use crate::web::pages::account::FormErrors;
@@ -383,7 +382,7 @@ pub async fn refund(
             cancel: back,
         });
     }
-    let flow = payment_flow(&state);
+    let flow = state.payment_flow();
     match flow.refund(&b, RefundPolicy::Full, &reason).await {
         Ok(()) => {
             audit::record_now(

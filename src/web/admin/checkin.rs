@@ -167,8 +167,8 @@ fn local_clock(at: time::OffsetDateTime, timezone: &str) -> String {
 #[template(path = "admin/door.html")]
 struct DoorPage {
     page: Page,
-    theatres: Vec<(i64, String)>,
-    theatre_id: Option<i64>,
+    theatres: Vec<(TheatreId, String)>,
+    theatre_id: Option<TheatreId>,
     showtimes: Vec<DoorShowtime>,
     /// The showtime being admitted (None in "next hour" mode).
     current: Option<DoorShowtime>,
@@ -199,10 +199,6 @@ async fn door_page(
 ) -> AppResult<DoorPage> {
     let now = state.clock.now();
     let theatres = venue_admin::theatre_choices(&state.db).await?;
-    let theatres = theatres
-        .into_iter()
-        .map(|(id, name)| (id.0, name))
-        .collect();
     let (theatre_id, current) = match choice {
         DoorChoice::Showtime(id) => {
             let showtime = showtimes::find_showtime(&state.db, id)
@@ -235,7 +231,7 @@ async fn door_page(
     Ok(DoorPage {
         page,
         theatres,
-        theatre_id: theatre_id.map(i64::from),
+        theatre_id,
         showtime_value: match (&current, next_hour) {
             (Some(s), _) => s.id.to_string(),
             (None, true) => "next".into(),
@@ -396,9 +392,9 @@ pub async fn undo(
 struct DevicesPage {
     page: Page,
     devices: Vec<checkin_devices::Device>,
-    theatres: Vec<(i64, String)>,
+    theatres: Vec<(TheatreId, String)>,
     name: String,
-    theatre_id: Option<i64>,
+    theatre_id: Option<TheatreId>,
     error: Option<String>,
     /// The token of the device just created: shown this once.
     created: Option<(String, String)>,
@@ -414,9 +410,7 @@ async fn devices_page(state: &AppState, page: Page) -> AppResult<DevicesPage> {
     Ok(DevicesPage {
         page,
         devices: checkin_devices::list(&state.db).await?,
-        theatres: (venue_admin::theatre_choices(&state.db).await?.into_iter())
-            .map(|(id, name)| (id.0, name))
-            .collect(),
+        theatres: venue_admin::theatre_choices(&state.db).await?,
         name: String::new(),
         theatre_id: None,
         error: None,
@@ -448,13 +442,13 @@ pub async fn create_device(
     page: Page,
     Form(form): Form<DeviceForm>,
 ) -> AppResult<Response> {
-    let theatre_id = form.theatre_id.trim().parse::<i64>().ok();
+    let theatre_id = form.theatre_id.trim().parse::<TheatreId>().ok();
     let outcome = match theatre_id {
         Some(theatre) => {
             checkin_devices::create(
                 &state.db,
                 me.id,
-                TheatreId(theatre),
+                theatre,
                 &form.name,
                 state.clock.unix_now(),
             )

@@ -82,6 +82,8 @@ impl From<Incident> for IncidentRow {
 struct IncidentsPage {
     page: Page,
     status: &'static str,
+    /// Whether only open incidents are listed (the empty list then says so).
+    only_open: bool,
     filters: [StatusFilter; 3],
     incidents: Vec<IncidentRow>,
     pager: Pager,
@@ -113,6 +115,7 @@ async fn list_page(
     Ok(IncidentsPage {
         page,
         status: filter.as_str(),
+        only_open: filter == StatusFilter::Open,
         filters: StatusFilter::ALL,
         incidents,
         pager,

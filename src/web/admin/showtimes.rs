@@ -36,7 +36,7 @@ pub struct ShowtimeQuery {
 }
 
 pub struct Row {
-    pub id: i64,
+    pub id: ShowtimeId,
     pub starts: String,
     pub movie: String,
     pub place: String,
@@ -48,7 +48,7 @@ pub struct Row {
 impl From<ShowtimeRow> for Row {
     fn from(s: ShowtimeRow) -> Self {
         Self {
-            id: s.id.0,
+            id: s.id,
             starts: format_in_zone(s.starts_at, &s.timezone),
             movie: s.movie_title,
             place: format!("{} · {}", s.theatre_name, s.screen_name),
@@ -150,7 +150,8 @@ pub async fn cancel(
         let Some(booking) = bookings::find_by_id(&state.db, booking_id).await? else {
             continue;
         };
-        match crate::web::booking_routes::payment_flow(&state)
+        match state
+            .payment_flow()
             .refund(&booking, RefundPolicy::Full, CANCEL_REASON)
             .await
         {

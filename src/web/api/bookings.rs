@@ -15,7 +15,6 @@ use crate::domain::ticket_keys;
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
 use crate::web::auth::{CurrentUser, MaybeUser};
-use crate::web::booking_routes::payment_flow;
 use crate::web::extract::IdPath;
 use crate::web::rate_limit::{self, ClientIp};
 
@@ -168,7 +167,7 @@ pub async fn cancel(
                 cutoff_hours: state.config.booking.cancellation_cutoff_hours,
                 by_user: me,
             };
-            let flow = payment_flow(&state);
+            let flow = state.payment_flow();
             match flow
                 .refund(&booking, policy, "cancelled by the moviegoer")
                 .await

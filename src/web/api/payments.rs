@@ -11,7 +11,6 @@ use crate::payments::flow;
 use crate::state::AppState;
 use crate::web::api::bookings::booking_object;
 use crate::web::auth::CurrentUser;
-use crate::web::booking_routes::payment_flow;
 use crate::web::extract::IdPath;
 use crate::web::rate_limit;
 
@@ -25,7 +24,7 @@ pub async fn start(
         .limiter
         .check(rate_limit::Limit::Payment, &format!("user:{}", user.0.id))?;
     let booking = user.booking(&state, &public_id).await?;
-    Ok(Json(payment_flow(&state).start(&booking).await?))
+    Ok(Json(state.payment_flow().start(&booking).await?))
 }
 
 #[derive(Deserialize)]
@@ -49,7 +48,8 @@ pub async fn verify(
             "The payment details could not be verified.",
         ));
     }
-    let booking = payment_flow(&state)
+    let booking = state
+        .payment_flow()
         .complete_checkout(
             &body.razorpay_order_id,
             &body.razorpay_payment_id,

@@ -7,7 +7,7 @@ use axum::response::{Html, IntoResponse, Redirect};
 use serde::Deserialize;
 use tower_sessions::Session;
 
-use crate::domain::catalogue::{self, City, Shelves};
+use crate::domain::catalogue::{self, City, Shelves, Slug};
 use crate::error::AppResult;
 use crate::state::AppState;
 use crate::web::page::{CITY_KEY, Level, Page, flash};
@@ -59,7 +59,11 @@ pub async fn choose_city(
     session: Session,
     Form(choice): Form<CityChoice>,
 ) -> AppResult<impl IntoResponse> {
-    match catalogue::find_city_by_slug(&state.db, &choice.city).await? {
+    let city = match Slug::parse(choice.city.trim()) {
+        Some(slug) => catalogue::find_city_by_slug(&state.db, &slug).await?,
+        None => None,
+    };
+    match city {
         Some(city) => {
             session.insert(CITY_KEY, &city.slug).await?;
         }

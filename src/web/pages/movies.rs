@@ -12,7 +12,9 @@ use axum::routing::get;
 use serde::Deserialize;
 use time::Duration;
 
-use crate::domain::catalogue::{self, City, FilterOptions, MovieDetail, MovieFilter, MoviePage};
+use crate::domain::catalogue::{
+    self, City, FilterOptions, MovieDetail, MovieFilter, MoviePage, Slug,
+};
 use crate::domain::showtimes::{self, DateGroup};
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
@@ -273,6 +275,7 @@ pub async fn show(
     Path(slug): Path<String>,
     Query(query): Query<DetailQuery>,
 ) -> AppResult<Html<String>> {
+    let slug = Slug::parse(&slug).ok_or(AppError::NotFound)?;
     let movie = catalogue::find_movie_by_slug(&state.db, &slug)
         .await?
         .ok_or(AppError::NotFound)?;
@@ -281,8 +284,9 @@ pub async fn show(
         Some(c) => Some(c),
         None => page.city.clone(),
     };
-    let city = match &city_slug {
-        Some(slug) => catalogue::find_city_by_slug(&state.db, slug).await?,
+    // A city that is not slug-shaped is no city: the page lists every city's showtimes.
+    let city = match city_slug.as_deref().and_then(Slug::parse) {
+        Some(slug) => catalogue::find_city_by_slug(&state.db, &slug).await?,
         None => None,
     };
     let list = showtimes::upcoming_for_movie(

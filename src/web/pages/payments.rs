@@ -17,7 +17,6 @@ use crate::payments::flow::{CheckoutOrder, PaymentError};
 use crate::payments::signature;
 use crate::state::AppState;
 use crate::web::auth::CurrentUser;
-use crate::web::booking_routes::payment_flow;
 use crate::web::extract::IdPath;
 use crate::web::page::{Level, Page, flash};
 use crate::web::rate_limit;
@@ -77,7 +76,7 @@ pub async fn pay(
         .check(rate_limit::Limit::Payment, &format!("user:{}", user.0.id))?;
     let booking = user.booking(&state, &public_id).await?;
     let checkout_url = format!("/bookings/{public_id}/checkout");
-    let order = match payment_flow(&state).start(&booking).await {
+    let order = match state.payment_flow().start(&booking).await {
         Ok(order) => order,
         Err(PaymentError::HoldEnded) => {
             return problem(
@@ -139,7 +138,7 @@ pub async fn callback(
     page: Page,
     Form(success): Form<CheckoutSuccess>,
 ) -> AppResult<Response> {
-    let flow = payment_flow(&state);
+    let flow = state.payment_flow();
     match flow
         .complete_checkout(
             &success.razorpay_order_id,
