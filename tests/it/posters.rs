@@ -14,8 +14,7 @@ use moviebooking::domain::ids::MovieId;
 use reqwest::StatusCode;
 use sha2::{Digest, Sha256};
 
-use crate::admin::upload_poster;
-use crate::common::admin::{audit_count, follow, world};
+use crate::common::admin::{audit_count, follow, upload_poster, world};
 use crate::common::catalogue::{seed_demo, seed_small_showtime};
 use crate::common::{Browser, TestApp, location};
 

@@ -148,3 +148,37 @@ pub fn header(raw: &str, name: &str) -> Option<String> {
         .find(|line| line.to_ascii_lowercase().starts_with(&prefix))
         .map(|line| line[prefix.len()..].trim().to_owned())
 }
+
+/// The password of the accounts these tests register.
+pub const PASSWORD: &str = "popcorn and a window seat";
+
+pub fn hours(n: i64) -> time::Duration {
+    time::Duration::hours(n)
+}
+
+pub fn minutes(n: i64) -> time::Duration {
+    time::Duration::minutes(n)
+}
+
+/// Registers through the page form with `PASSWORD`.
+pub async fn register_form(browser: &Browser, name: &str, email: &str) -> reqwest::Response {
+    browser
+        .post_form(
+            "/accounts/register",
+            &[
+                ("name", name),
+                ("email", email),
+                ("password", PASSWORD),
+                ("password_confirm", PASSWORD),
+            ],
+        )
+        .await
+}
+
+/// Every outbox row: status, attempts, last error and kind, oldest first.
+pub async fn outbox_rows(app: &TestApp) -> Vec<(String, i64, Option<String>, String)> {
+    sqlx::query_as("SELECT status, attempts, last_error, kind FROM email_outbox ORDER BY id")
+        .fetch_all(app.db.reader())
+        .await
+        .unwrap()
+}

@@ -99,3 +99,37 @@ pub async fn follow(browser: &Browser, response: reqwest::Response) -> String {
     assert_eq!(response.status(), StatusCode::SEE_OTHER);
     browser.get_text(&location(&response)).await.1
 }
+
+/// Uploads `bytes` as the poster file `filename` declared as `content_type`, the way the
+/// admin form does (multipart, CSRF token in the query string).
+pub async fn upload_poster(
+    browser: &Browser,
+    movie_id: i64,
+    filename: &str,
+    content_type: &str,
+    bytes: &[u8],
+) -> reqwest::Response {
+    let token = browser.csrf_token().await;
+    let boundary = "----admin-test-boundary-7d1c";
+    let mut body = format!(
+        "--{boundary}\r\nContent-Disposition: form-data; name=\"poster\"; filename=\"{filename}\"\r\nContent-Type: {content_type}\r\n\r\n"
+    )
+    .into_bytes();
+    body.extend_from_slice(bytes);
+    body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+    let query: String = form_urlencoded::Serializer::new(String::new())
+        .append_pair("csrf_token", &token)
+        .finish();
+    browser
+        .client
+        .post(browser.url(&format!("/admin/movies/{movie_id}/poster?{query}")))
+        .header("origin", &browser.base_url)
+        .header(
+            "content-type",
+            format!("multipart/form-data; boundary={boundary}"),
+        )
+        .body(body)
+        .send()
+        .await
+        .unwrap()
+}

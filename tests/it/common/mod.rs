@@ -15,6 +15,7 @@ pub mod query_count;
 pub mod razorpay;
 pub mod sessions;
 pub mod smtp_sink;
+pub mod world;
 
 use std::collections::HashMap;
 use std::path::PathBuf;
