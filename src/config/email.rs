@@ -1,6 +1,7 @@
 //! Outgoing email: where it goes (SMTP, files or the log) and who it is from.
 
 use std::path::PathBuf;
+use strum::{EnumString, IntoStaticStr};
 
 use super::read::{Errors, Vars, variables};
 use super::{ConfigError, Environment, redact_url};
@@ -13,7 +14,7 @@ variables! {
 }
 
 /// The words `EMAIL_BACKEND` accepts.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, strum::EnumString, strum::IntoStaticStr)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, EnumString, IntoStaticStr)]
 #[strum(serialize_all = "lowercase")]
 pub enum EmailBackendKind {
     Smtp,

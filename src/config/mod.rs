@@ -25,6 +25,7 @@ use std::fmt;
 use std::net::IpAddr;
 use std::path::Path;
 use std::time::Duration;
+use strum::{EnumString, IntoStaticStr};
 
 use url::Url;
 
@@ -46,7 +47,7 @@ variables! {
 }
 
 /// Which kind of deployment this is. Production turns on every secure default.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, strum::EnumString, strum::IntoStaticStr)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, EnumString, IntoStaticStr)]
 pub enum Environment {
     #[strum(serialize = "development", serialize = "dev")]
     Development,

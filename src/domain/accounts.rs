@@ -22,6 +22,7 @@ use crate::domain::tokens::{hash_token, random_token};
 use crate::domain::users::{self, Email, NewAccount, User};
 use crate::domain::validation::FieldErrors;
 use crate::domain::{mail_quota, outbox};
+use strum::IntoStaticStr;
 
 /// How long an email verification link works.
 pub const VERIFY_TOKEN_HOURS: i64 = 48;
@@ -36,7 +37,7 @@ pub const LOCKOUT_SECONDS: i64 = 15 * 60;
 pub const ATTEMPTS_KEPT_SECONDS: i64 = 24 * 3600;
 
 /// What a row of `user_tokens` is for, as stored in its `purpose`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, strum::IntoStaticStr)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, IntoStaticStr)]
 #[strum(serialize_all = "snake_case")]
 enum Purpose {
     VerifyEmail,

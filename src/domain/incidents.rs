@@ -5,6 +5,7 @@
 //! resolved with a note saying what was done.
 
 use sqlx::AssertSqlSafe;
+use strum::{EnumString, IntoStaticStr};
 use time::OffsetDateTime;
 
 use crate::db::Db;
@@ -16,7 +17,7 @@ use crate::domain::ids::{BookingId, IncidentId, UserId};
 pub const RESOLUTION_MAX: usize = 500;
 
 /// Which incidents a list shows.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, strum::EnumString, strum::IntoStaticStr)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, EnumString, IntoStaticStr)]
 #[strum(serialize_all = "snake_case")]
 pub enum StatusFilter {
     /// Not resolved yet: what needs a person (the default).

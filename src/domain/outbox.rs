@@ -10,22 +10,13 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use serde::{Deserialize, Serialize};
 use sqlx::AnyConnection;
+use strum::{Display, EnumIter, EnumString, IntoStaticStr};
 
 use crate::db::Db;
 use crate::domain::ids::{BookingId, OutboxId, UserId};
 
 /// Where a message stands, as stored in `email_outbox.status`.
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    strum::EnumString,
-    strum::IntoStaticStr,
-    strum::Display,
-    strum::EnumIter,
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, EnumString, IntoStaticStr, Display, EnumIter)]
 #[strum(serialize_all = "snake_case")]
 pub enum OutboxStatus {
     /// Waiting to be sent (now or after a backoff).
@@ -48,9 +39,7 @@ impl OutboxStatus {
 }
 
 /// What a message is, as stored in `email_outbox.kind` (for the log and the staff list).
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, strum::EnumString, strum::IntoStaticStr, strum::Display,
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, EnumString, IntoStaticStr, Display)]
 #[strum(serialize_all = "snake_case")]
 pub enum EmailKind {
     /// "Confirm your email address".

@@ -10,6 +10,7 @@
 //! gateway (`src/payments`) maps what the provider answers onto them.
 
 use serde::Deserialize;
+use strum::{Display, EnumString, IntoStaticStr};
 use time::OffsetDateTime;
 
 use crate::db::decode::UnixSeconds;
@@ -23,17 +24,7 @@ use crate::domain::outbox::{self, NewEmail};
 pub const CURRENCY: &str = "INR";
 
 /// Where a payment is, as the provider reports it and as `payments.status` stores it.
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Deserialize,
-    strum::EnumString,
-    strum::IntoStaticStr,
-    strum::Display,
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, EnumString, IntoStaticStr, Display)]
 #[serde(rename_all = "lowercase")]
 #[strum(serialize_all = "lowercase")]
 pub enum PaymentStatus {
@@ -47,17 +38,7 @@ pub enum PaymentStatus {
 crate::text_enum!(PaymentStatus);
 
 /// Where a refund is (`refunds.status`, and the provider's word on it).
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Deserialize,
-    strum::EnumString,
-    strum::IntoStaticStr,
-    strum::Display,
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, EnumString, IntoStaticStr, Display)]
 #[serde(rename_all = "lowercase")]
 #[strum(serialize_all = "lowercase")]
 pub enum RefundStatus {
@@ -69,7 +50,7 @@ pub enum RefundStatus {
 crate::text_enum!(RefundStatus);
 
 /// What kind of payment problem an incident records (`payment_incidents.kind`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, strum::IntoStaticStr, strum::Display)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, IntoStaticStr, Display)]
 #[strum(serialize_all = "snake_case")]
 pub enum IncidentKind {
     /// A payment for an order we never made.

@@ -9,6 +9,7 @@
 //! and nowhere else.
 
 use serde::Serialize;
+use strum::{EnumIter, EnumString, IntoStaticStr};
 
 /// The role of an account.
 #[derive(
@@ -22,9 +23,9 @@ use serde::Serialize;
     Ord,
     Hash,
     Serialize,
-    strum::EnumString,
-    strum::IntoStaticStr,
-    strum::EnumIter,
+    EnumString,
+    IntoStaticStr,
+    EnumIter,
 )]
 #[serde(rename_all = "snake_case")]
 #[strum(serialize_all = "snake_case")]

@@ -9,6 +9,7 @@
 
 use std::collections::{BTreeMap, HashSet};
 use std::fmt;
+use strum::{Display, EnumString, IntoStaticStr};
 
 use serde::Serialize;
 use sqlx::AnyConnection;
@@ -31,16 +32,7 @@ pub const MAX_PRICE_PAISE: i64 = 1_000_000;
 
 /// How a showtime is projected, stored as its name (`showtimes.format`).
 #[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Hash,
-    Serialize,
-    strum::EnumString,
-    strum::IntoStaticStr,
-    strum::Display,
+    Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, EnumString, IntoStaticStr, Display,
 )]
 #[strum(ascii_case_insensitive)]
 pub enum Format {

@@ -9,6 +9,7 @@ pub mod flow;
 pub mod signature;
 
 use std::time::Duration;
+use strum::{EnumString, IntoStaticStr};
 
 use serde::Deserialize;
 use serde_json::json;
@@ -390,7 +391,7 @@ fn describe(error: &reqwest::Error) -> String {
 
 /// The webhook events the server acts on (`event` in a Razorpay webhook body). Any other
 /// event is acknowledged and ignored.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, strum::EnumString, strum::IntoStaticStr)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, EnumString, IntoStaticStr)]
 pub enum WebhookEvent {
     #[strum(serialize = "payment.captured")]
     PaymentCaptured,

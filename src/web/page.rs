@@ -4,6 +4,7 @@
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use serde::{Deserialize, Serialize};
+use strum::Display;
 use tower_sessions::Session;
 
 use crate::domain::roles::Role;
@@ -16,7 +17,7 @@ const FLASH_KEY: &str = "flash";
 pub const CITY_KEY: &str = "city";
 
 /// How a flash message reads: its word is also the CSS class `flash-{level}`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, strum::Display)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Display)]
 #[serde(rename_all = "lowercase")]
 #[strum(serialize_all = "lowercase")]
 pub enum Level {

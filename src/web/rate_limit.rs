@@ -20,6 +20,7 @@ use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
+use strum::{Display, IntoStaticStr};
 
 use axum::extract::{ConnectInfo, FromRef, FromRequestParts};
 use axum::http::request::Parts;
@@ -27,7 +28,7 @@ use axum::http::request::Parts;
 use crate::error::AppError;
 
 /// The abuse-prone actions that are limited; the text is the limit's name in logs.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, strum::IntoStaticStr, strum::Display)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, IntoStaticStr, Display)]
 #[strum(serialize_all = "snake_case")]
 pub enum Limit {
     Login,

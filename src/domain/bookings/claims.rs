@@ -11,6 +11,7 @@
 use serde::Serialize;
 use sqlx::AnyConnection;
 use sqlx::AssertSqlSafe;
+use strum::{Display, IntoStaticStr};
 use time::OffsetDateTime;
 
 use crate::db::decode::MaybeUnixSeconds;
@@ -169,7 +170,7 @@ pub async fn live_claimed_seats(
 }
 
 /// What a seat looks like to someone choosing seats.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, strum::IntoStaticStr, strum::Display)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, IntoStaticStr, Display)]
 #[serde(rename_all = "lowercase")]
 #[strum(serialize_all = "lowercase")]
 pub enum SeatStatus {

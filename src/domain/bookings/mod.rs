@@ -12,6 +12,7 @@ pub mod reference;
 
 use serde::Serialize;
 use sqlx::AssertSqlSafe;
+use strum::{Display, EnumString, IntoStaticStr, VariantNames};
 use time::OffsetDateTime;
 
 use crate::config::BookingRules;
@@ -27,16 +28,7 @@ pub use reference::{BookingCode, PublicId};
 
 /// Where a booking is in its life.
 #[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Serialize,
-    strum::EnumString,
-    strum::IntoStaticStr,
-    strum::Display,
-    strum::VariantNames,
+    Debug, Clone, Copy, PartialEq, Eq, Serialize, EnumString, IntoStaticStr, Display, VariantNames,
 )]
 #[serde(rename_all = "lowercase")]
 #[strum(serialize_all = "lowercase")]

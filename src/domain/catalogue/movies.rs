@@ -3,6 +3,7 @@
 //! list at once.
 
 use std::collections::HashMap;
+use strum::{Display, EnumString, IntoStaticStr};
 
 use serde::Serialize;
 use sqlx::AnyConnection;
@@ -15,17 +16,7 @@ use crate::domain::ids::MovieId;
 use crate::domain::validation::FieldErrors;
 
 /// Indian film certificates (CBFC), stored as their letters (`movies.certificate`).
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Serialize,
-    strum::EnumString,
-    strum::IntoStaticStr,
-    strum::Display,
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, EnumString, IntoStaticStr, Display)]
 #[strum(ascii_case_insensitive)]
 pub enum Certificate {
     /// Unrestricted public exhibition.

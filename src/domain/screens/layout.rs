@@ -24,6 +24,7 @@
 
 use std::collections::HashMap;
 use std::fmt;
+use strum::{Display, EnumString, IntoStaticStr};
 
 use serde::Serialize;
 
@@ -56,16 +57,7 @@ impl CategoryDef {
 
 /// What a seat is for, stored as its lower-case name (`seats.kind`).
 #[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Hash,
-    Serialize,
-    strum::EnumString,
-    strum::IntoStaticStr,
-    strum::Display,
+    Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, EnumString, IntoStaticStr, Display,
 )]
 #[serde(rename_all = "lowercase")]
 #[strum(serialize_all = "lowercase")]
